@@ -1,0 +1,378 @@
+//! Structured chart commands as typed Rust, and their wire shape.
+//!
+//! Invariant: a [`Command`] is always valid and always carries its canonical legacy string;
+//! the only ways to build one are [`Command::new`] (from a valid [`CommandKind`]) and the parsers.
+//! Decoding untrusted JSON lives in `validate`, never in a `Deserialize` impl.
+
+use crate::num::{serialize_number, serialize_opt_number};
+use crate::vocab::{
+    AssetType, ChartType, ClearTarget, CrosshairMode, IndicatorName, ResetTarget, Timeframe,
+    ZoomDirection,
+};
+use serde::Serialize;
+
+#[cfg(feature = "ts")]
+use tsify::Tsify;
+
+/// One chart command: `{"type", "payload", "description", "legacy", "timestamp"?}` on the wire.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct Command {
+    #[serde(flatten)]
+    kind: CommandKind,
+    description: Option<String>,
+    legacy: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    timestamp: Option<String>,
+}
+
+impl Command {
+    /// Builds a command and computes its canonical legacy string.
+    pub fn new(kind: CommandKind) -> Command {
+        let legacy = crate::legacy::format_kind(&kind);
+        Command {
+            kind,
+            description: None,
+            legacy,
+            timestamp: None,
+        }
+    }
+
+    /// Sets the description (callers bound its length).
+    pub fn with_description(mut self, description: Option<String>) -> Command {
+        self.description = description;
+        self
+    }
+
+    /// Sets the RFC 3339 timestamp (callers validate it).
+    pub fn with_timestamp(mut self, timestamp: Option<String>) -> Command {
+        self.timestamp = timestamp;
+        self
+    }
+
+    /// The typed payload.
+    pub fn kind(&self) -> &CommandKind {
+        &self.kind
+    }
+
+    /// The canonical legacy string.
+    pub fn legacy(&self) -> &str {
+        &self.legacy
+    }
+
+    /// The description, if any.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// The timestamp, if any.
+    pub fn timestamp(&self) -> Option<&str> {
+        self.timestamp.as_deref()
+    }
+
+    /// The wire `type`.
+    pub fn type_name(&self) -> &'static str {
+        self.kind.type_name()
+    }
+
+    /// The deduplication key: `type` + canonical payload, which the canonical legacy string encodes exactly.
+    pub fn dedup_key(&self) -> &str {
+        &self.legacy
+    }
+}
+
+/// The `type` + `payload` of a command.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+pub enum CommandKind {
+    Load(Load),
+    Timeframe(TimeframeChange),
+    Indicator(Indicator),
+    Drawing(Drawing),
+    Zoom(Zoom),
+    Reset(Reset),
+    Crosshair(Crosshair),
+    Style(Style),
+    Scroll(Scroll),
+    Pattern(Pattern),
+    Clear(Clear),
+    Raw(Raw),
+}
+
+impl CommandKind {
+    /// Every wire `type`, in execution order.
+    pub const TYPES: [&'static str; 12] = [
+        "clear",
+        "load",
+        "timeframe",
+        "style",
+        "indicator",
+        "drawing",
+        "pattern",
+        "zoom",
+        "scroll",
+        "crosshair",
+        "reset",
+        "raw",
+    ];
+
+    /// The wire `type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            CommandKind::Load(_) => "load",
+            CommandKind::Timeframe(_) => "timeframe",
+            CommandKind::Indicator(_) => "indicator",
+            CommandKind::Drawing(_) => "drawing",
+            CommandKind::Zoom(_) => "zoom",
+            CommandKind::Reset(_) => "reset",
+            CommandKind::Crosshair(_) => "crosshair",
+            CommandKind::Style(_) => "style",
+            CommandKind::Scroll(_) => "scroll",
+            CommandKind::Pattern(_) => "pattern",
+            CommandKind::Clear(_) => "clear",
+            CommandKind::Raw(_) => "raw",
+        }
+    }
+
+    /// Rank in execution order: clear, load, timeframe, style, indicator, drawing, pattern, zoom,
+    /// scroll, crosshair, reset, raw.
+    pub fn execution_rank(&self) -> usize {
+        let name = self.type_name();
+        Self::TYPES
+            .iter()
+            .position(|t| *t == name)
+            .unwrap_or(Self::TYPES.len())
+    }
+}
+
+/// `load`: switch the chart to a symbol.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct Load {
+    /// Canonical (upper-case) symbol such as `TSLA`, `BRK.B`, `BTC-USD`, `^GSPC`, `EURUSD=X`, `ES=F`.
+    pub symbol: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub asset_type: Option<AssetType>,
+}
+
+/// `timeframe`: change the candle interval / range.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct TimeframeChange {
+    pub value: Timeframe,
+}
+
+/// `indicator`: show or hide an indicator.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct Indicator {
+    pub name: IndicatorName,
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub params: Option<IndicatorParams>,
+}
+
+/// Indicator parameters. Only `period` is part of the contract.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct IndicatorParams {
+    /// Lookback period, 1–500.
+    #[schemars(range(min = 1, max = 500))]
+    pub period: u32,
+}
+
+/// `drawing`: a price level, a trend line or a Fibonacci retracement.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct Drawing {
+    #[serde(flatten)]
+    pub shape: DrawingShape,
+    /// The pattern this drawing belongs to (from `DRAW:…:<id>:…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub pattern_id: Option<String>,
+}
+
+/// The geometry of a drawing, tagged by `style`.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+#[serde(tag = "style", rename_all = "snake_case")]
+pub enum DrawingShape {
+    Support {
+        #[serde(serialize_with = "serialize_number")]
+        price: f64,
+    },
+    Resistance {
+        #[serde(serialize_with = "serialize_number")]
+        price: f64,
+    },
+    Horizontal {
+        #[serde(serialize_with = "serialize_number")]
+        price: f64,
+    },
+    Entry {
+        #[serde(serialize_with = "serialize_number")]
+        price: f64,
+    },
+    Target {
+        #[serde(serialize_with = "serialize_number")]
+        price: f64,
+    },
+    StopLoss {
+        #[serde(serialize_with = "serialize_number")]
+        price: f64,
+    },
+    Trendline {
+        #[serde(serialize_with = "serialize_number")]
+        start_price: f64,
+        #[serde(serialize_with = "serialize_number")]
+        end_price: f64,
+        /// Unix seconds; present together with `end_time` or not at all.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", tsify(optional))]
+        start_time: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", tsify(optional))]
+        end_time: Option<u64>,
+    },
+    Fibonacci {
+        /// Always the larger of the two prices.
+        #[serde(serialize_with = "serialize_number")]
+        high: f64,
+        #[serde(serialize_with = "serialize_number")]
+        low: f64,
+    },
+}
+
+impl DrawingShape {
+    /// The style of this shape.
+    pub fn style(&self) -> crate::vocab::DrawingStyle {
+        use crate::vocab::DrawingStyle as S;
+        match self {
+            DrawingShape::Support { .. } => S::Support,
+            DrawingShape::Resistance { .. } => S::Resistance,
+            DrawingShape::Horizontal { .. } => S::Horizontal,
+            DrawingShape::Entry { .. } => S::Entry,
+            DrawingShape::Target { .. } => S::Target,
+            DrawingShape::StopLoss { .. } => S::StopLoss,
+            DrawingShape::Trendline { .. } => S::Trendline,
+            DrawingShape::Fibonacci { .. } => S::Fibonacci,
+        }
+    }
+
+    /// A single-price level of `style` (`None` for trendline/fibonacci).
+    pub fn level(style: crate::vocab::DrawingStyle, price: f64) -> Option<DrawingShape> {
+        use crate::vocab::DrawingStyle as S;
+        Some(match style {
+            S::Support => DrawingShape::Support { price },
+            S::Resistance => DrawingShape::Resistance { price },
+            S::Horizontal => DrawingShape::Horizontal { price },
+            S::Entry => DrawingShape::Entry { price },
+            S::Target => DrawingShape::Target { price },
+            S::StopLoss => DrawingShape::StopLoss { price },
+            S::Trendline | S::Fibonacci => return None,
+        })
+    }
+
+    /// The price of a single-price level.
+    pub fn level_price(&self) -> Option<f64> {
+        match self {
+            DrawingShape::Support { price }
+            | DrawingShape::Resistance { price }
+            | DrawingShape::Horizontal { price }
+            | DrawingShape::Entry { price }
+            | DrawingShape::Target { price }
+            | DrawingShape::StopLoss { price } => Some(*price),
+            _ => None,
+        }
+    }
+}
+
+/// `zoom`: zoom in or out, optionally by a factor.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct Zoom {
+    pub direction: ZoomDirection,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_opt_number"
+    )]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub amount: Option<f64>,
+}
+
+/// `reset`: reset the view or the price scale.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct Reset {
+    pub target: ResetTarget,
+}
+
+/// `crosshair`: turn the crosshair on, off, or toggle it.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct Crosshair {
+    pub mode: CrosshairMode,
+}
+
+/// `style`: change the chart type.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct Style {
+    pub chart_type: ChartType,
+}
+
+/// `scroll`: scroll to a date or a Unix time.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+#[serde(untagged)]
+pub enum Scroll {
+    /// ISO date `YYYY-MM-DD`.
+    Date { date: String },
+    /// Unix seconds.
+    Time { time: u64 },
+}
+
+/// `pattern`: show a chart pattern, or update a pattern's status.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct Pattern {
+    /// Lower snake case, e.g. `head_and_shoulders`. Absent only for status updates (`ANNOTATE:PATTERN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub pattern_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub pattern_id: Option<String>,
+    /// Lower snake case, e.g. `confirmed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub start_candle: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub end_candle: Option<u64>,
+}
+
+/// `clear`: remove everything, all drawings, or one pattern.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct Clear {
+    pub target: ClearTarget,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub pattern_id: Option<String>,
+}
+
+/// `raw`: a legacy string nobody understands, passed through untouched.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(Tsify))]
+pub struct Raw {
+    pub value: String,
+}

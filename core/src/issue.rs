@@ -1,0 +1,193 @@
+//! Validation issues: a stable `code`, a JSON-pointer-like `path`, a message and a severity.
+//!
+//! Every problem found in input becomes an [`Issue`]; nothing in core reports a problem any other way.
+
+use serde::Serialize;
+use std::fmt;
+
+/// Stable issue codes. Clients switch on these; never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+#[serde(rename_all = "snake_case")]
+pub enum IssueCode {
+    /// A value has the wrong JSON type, or a string has the wrong shape.
+    InvalidType,
+    /// A required field is absent.
+    MissingField,
+    /// A symbol is not one of the accepted shapes.
+    InvalidSymbol,
+    /// A timeframe is not a canonical token or alias.
+    InvalidTimeframe,
+    /// An indicator name is unknown.
+    UnknownIndicator,
+    /// A number is not finite, out of range, or not an integer where one is needed.
+    InvalidNumber,
+    /// A timestamp, date or time is malformed.
+    InvalidTimestamp,
+    /// A structured command has a `type` nobody knows.
+    UnknownCommandType,
+    /// A legacy string has a verb nobody knows (kept as `raw`).
+    UnknownVerb,
+    /// `chart_objects.version` is not `"2.0"`.
+    InvalidVersion,
+    /// A list had more than the accepted number of commands.
+    TooManyCommands,
+    /// A string is longer than accepted.
+    TooLong,
+    /// Structured-first mode fell back to the legacy list.
+    FallbackToLegacy,
+    /// A string is not one of an enumeration's values (zoom direction, chart type, …). Added by chartgate.
+    InvalidValue,
+    /// An object has a field nobody knows; it is ignored. Added by chartgate.
+    UnknownField,
+}
+
+impl IssueCode {
+    /// The wire spelling of the code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueCode::InvalidType => "invalid_type",
+            IssueCode::MissingField => "missing_field",
+            IssueCode::InvalidSymbol => "invalid_symbol",
+            IssueCode::InvalidTimeframe => "invalid_timeframe",
+            IssueCode::UnknownIndicator => "unknown_indicator",
+            IssueCode::InvalidNumber => "invalid_number",
+            IssueCode::InvalidTimestamp => "invalid_timestamp",
+            IssueCode::UnknownCommandType => "unknown_command_type",
+            IssueCode::UnknownVerb => "unknown_verb",
+            IssueCode::InvalidVersion => "invalid_version",
+            IssueCode::TooManyCommands => "too_many_commands",
+            IssueCode::TooLong => "too_long",
+            IssueCode::FallbackToLegacy => "fallback_to_legacy",
+            IssueCode::InvalidValue => "invalid_value",
+            IssueCode::UnknownField => "unknown_field",
+        }
+    }
+
+    /// Every code, for metrics label sets and docs.
+    pub const ALL: [IssueCode; 15] = [
+        IssueCode::InvalidType,
+        IssueCode::MissingField,
+        IssueCode::InvalidSymbol,
+        IssueCode::InvalidTimeframe,
+        IssueCode::UnknownIndicator,
+        IssueCode::InvalidNumber,
+        IssueCode::InvalidTimestamp,
+        IssueCode::UnknownCommandType,
+        IssueCode::UnknownVerb,
+        IssueCode::InvalidVersion,
+        IssueCode::TooManyCommands,
+        IssueCode::TooLong,
+        IssueCode::FallbackToLegacy,
+        IssueCode::InvalidValue,
+        IssueCode::UnknownField,
+    ];
+}
+
+impl fmt::Display for IssueCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How bad an issue is: an `error` drops the value, a `warning` keeps it (possibly repaired).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One segment of an issue path: an object key or an array index.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+#[serde(untagged)]
+pub enum PathSegment {
+    Key(String),
+    Index(usize),
+}
+
+impl From<&str> for PathSegment {
+    fn from(s: &str) -> Self {
+        PathSegment::Key(s.to_owned())
+    }
+}
+
+impl From<usize> for PathSegment {
+    fn from(i: usize) -> Self {
+        PathSegment::Index(i)
+    }
+}
+
+/// One problem found in input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+pub struct Issue {
+    pub code: IssueCode,
+    pub path: Vec<PathSegment>,
+    pub message: String,
+    pub severity: Severity,
+}
+
+impl Issue {
+    /// An error at `path`.
+    pub fn error(code: IssueCode, path: Vec<PathSegment>, message: impl Into<String>) -> Issue {
+        Issue {
+            code,
+            path,
+            message: message.into(),
+            severity: Severity::Error,
+        }
+    }
+
+    /// A warning at `path`.
+    pub fn warning(code: IssueCode, path: Vec<PathSegment>, message: impl Into<String>) -> Issue {
+        Issue {
+            code,
+            path,
+            message: message.into(),
+            severity: Severity::Warning,
+        }
+    }
+
+    /// Prepends `prefix` to this issue's path.
+    pub fn prefixed(mut self, prefix: &[PathSegment]) -> Issue {
+        let mut path = prefix.to_vec();
+        path.append(&mut self.path);
+        self.path = path;
+        self
+    }
+
+    /// Whether this issue is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        if !self.path.is_empty() {
+            f.write_str(" at ")?;
+            for seg in &self.path {
+                match seg {
+                    PathSegment::Key(k) => write!(f, "/{k}")?,
+                    PathSegment::Index(i) => write!(f, "/{i}")?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Truncates `s` for inclusion in a message (never splits a character).
+pub fn excerpt(s: &str) -> String {
+    const MAX: usize = 40;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        let cut: String = s.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}

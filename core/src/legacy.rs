@@ -1,0 +1,828 @@
+//! Legacy command strings (`LOAD:TSLA`, `INDICATOR:SMA:ON:50`, …): parsing and canonical formatting.
+//!
+//! Invariant: for every valid command `c`, `parse(format(c)) == c`; `format(parse(s))` is the
+//! canonical spelling of `s`. Parsing never panics and reports problems as issues with paths
+//! relative to the string (callers prefix them).
+
+use crate::command::{
+    Clear, Command, CommandKind, Crosshair, Drawing, DrawingShape, Indicator, IndicatorParams,
+    Load, Pattern, Raw, Reset, Scroll, Style, TimeframeChange, Zoom,
+};
+use crate::issue::{excerpt, Issue, IssueCode, PathSegment};
+use crate::num::{format_shortest, parse_decimal, parse_non_negative_int, MAX_PRICE};
+use crate::vocab::{
+    canonical_snake, canonical_symbol, is_valid_date, is_valid_id, parse_token, AssetType,
+    ChartType, ClearTarget, CrosshairMode, DrawingStyle, IndicatorName, ResetTarget, Timeframe,
+    ZoomDirection, PERIOD_RANGE,
+};
+
+/// Longest accepted legacy string, in bytes.
+pub const MAX_LEGACY_LEN: usize = 512;
+
+/// The result of parsing legacy strings: the valid commands in input order and every issue found.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+pub struct Parsed {
+    pub commands: Vec<Command>,
+    pub issues: Vec<crate::issue::Issue>,
+}
+
+/// Verbs this parser understands (upper case). Anything else becomes `raw`.
+pub const KNOWN_VERBS: [&str; 24] = [
+    "LOAD",
+    "CHART",
+    "TIMEFRAME",
+    "INDICATOR",
+    "ADD",
+    "SHOW",
+    "REMOVE",
+    "HIDE",
+    "SUPPORT",
+    "RESISTANCE",
+    "HORIZONTAL",
+    "ENTRY",
+    "TARGET",
+    "STOPLOSS",
+    "STOP",
+    "TRENDLINE",
+    "FIBONACCI",
+    "DRAW",
+    "ANNOTATE",
+    "ZOOM",
+    "RESET",
+    "CROSSHAIR",
+    "STYLE",
+    "SCROLL",
+];
+const MORE_VERBS: [&str; 3] = ["PATTERN", "CLEAR", "STOP_LOSS"];
+
+/// Whether `verb` (any case) is a legacy verb this parser understands.
+pub fn is_known_verb(verb: &str) -> bool {
+    let v = verb.to_ascii_uppercase();
+    KNOWN_VERBS.contains(&v.as_str()) || MORE_VERBS.contains(&v.as_str())
+}
+
+/// Parses one legacy string, which may hold several space-separated commands.
+pub fn parse_legacy(s: &str) -> Parsed {
+    let mut out = Parsed::default();
+    parse_into(s, &[], &mut out, usize::MAX);
+    out
+}
+
+/// Parses a list of legacy strings; issue paths start with the string's index.
+pub fn parse_legacy_list<S: AsRef<str>>(list: &[S]) -> Parsed {
+    let mut out = Parsed::default();
+    for (i, s) in list.iter().enumerate() {
+        parse_into(s.as_ref(), &[PathSegment::Index(i)], &mut out, usize::MAX);
+    }
+    out
+}
+
+/// Parses one legacy string into `out`, prefixing issue paths with `prefix`.
+/// At most `limit` commands end up in `out`; returns `true` when a command was left unread because of it.
+pub(crate) fn parse_into(s: &str, prefix: &[PathSegment], out: &mut Parsed, limit: usize) -> bool {
+    if s.len() > MAX_LEGACY_LEN {
+        out.issues.push(
+            Issue::error(
+                IssueCode::TooLong,
+                vec![],
+                format!(
+                    "legacy string of {} bytes exceeds {MAX_LEGACY_LEN}",
+                    s.len()
+                ),
+            )
+            .prefixed(prefix),
+        );
+        return false;
+    }
+    let mut any = false;
+    for token in s.split_whitespace() {
+        any = true;
+        if out.commands.len() >= limit {
+            return true;
+        }
+        match parse_token_str(token) {
+            Ok((cmd, warning)) => {
+                if let Some(w) = warning {
+                    out.issues.push(w.prefixed(prefix));
+                }
+                out.commands.push(cmd);
+            }
+            Err(issue) => out.issues.push(issue.prefixed(prefix)),
+        }
+    }
+    if !any {
+        out.issues.push(
+            Issue::warning(
+                IssueCode::InvalidType,
+                vec![],
+                "empty legacy string ignored",
+            )
+            .prefixed(prefix),
+        );
+    }
+    false
+}
+
+fn err(code: IssueCode, msg: impl Into<String>) -> Issue {
+    Issue::error(code, vec![], msg)
+}
+
+/// Parses one whitespace-free token such as `LOAD:TSLA`. A known verb with bad arguments is an
+/// error; an unknown verb is `raw` plus an `unknown_verb` warning.
+fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
+    let mut parts = token.split(':');
+    let verb = parts.next().unwrap_or_default().to_ascii_uppercase();
+    let args: Vec<&str> = parts.collect();
+    let kind = match verb.as_str() {
+        "LOAD" | "CHART" => parse_load(&args)?,
+        "TIMEFRAME" => {
+            let [v] = exact::<1>(&verb, &args)?;
+            CommandKind::Timeframe(TimeframeChange {
+                value: timeframe(v)?,
+            })
+        }
+        "INDICATOR" => parse_indicator(&verb, &args, None)?,
+        "ADD" | "SHOW" => parse_indicator(&verb, &args, Some(true))?,
+        "REMOVE" | "HIDE" => parse_indicator(&verb, &args, Some(false))?,
+        "SUPPORT" | "RESISTANCE" | "HORIZONTAL" | "ENTRY" | "TARGET" | "STOPLOSS" | "STOP"
+        | "STOP_LOSS" => {
+            let style = DrawingStyle::parse(&verb)
+                .ok_or_else(|| err(IssueCode::UnknownVerb, "unknown drawing"))?;
+            let [p] = exact::<1>(&verb, &args)?;
+            let shape = DrawingShape::level(style, price(p)?)
+                .ok_or_else(|| err(IssueCode::InvalidValue, "not a level"))?;
+            CommandKind::Drawing(Drawing {
+                shape,
+                pattern_id: None,
+            })
+        }
+        "TRENDLINE" => CommandKind::Drawing(Drawing {
+            shape: trendline(&verb, &args, false)?,
+            pattern_id: None,
+        }),
+        "FIBONACCI" => {
+            let [a, b] = exact::<2>(&verb, &args)?;
+            CommandKind::Drawing(Drawing {
+                shape: fibonacci(price(a)?, price(b)?)?,
+                pattern_id: None,
+            })
+        }
+        "DRAW" => parse_draw(&args)?,
+        "ANNOTATE" => parse_annotate(&args)?,
+        "ZOOM" => {
+            if args.is_empty() || args.len() > 2 {
+                return Err(arity(&verb, "1 or 2"));
+            }
+            let direction = parse_token(ZoomDirection::ALL, ZoomDirection::as_wire, args[0])
+                .ok_or_else(|| {
+                    err(
+                        IssueCode::InvalidValue,
+                        format!(
+                            "zoom direction must be IN or OUT, got {:?}",
+                            excerpt(args[0])
+                        ),
+                    )
+                })?;
+            let amount = match args.get(1) {
+                Some(a) => Some(positive(a, "zoom amount")?),
+                None => None,
+            };
+            CommandKind::Zoom(Zoom { direction, amount })
+        }
+        "RESET" => {
+            let target = match args.as_slice() {
+                [] => ResetTarget::View,
+                [t] => parse_token(ResetTarget::ALL, ResetTarget::as_wire, t).ok_or_else(|| {
+                    err(
+                        IssueCode::InvalidValue,
+                        format!("reset target must be VIEW or SCALE, got {:?}", excerpt(t)),
+                    )
+                })?,
+                _ => return Err(arity(&verb, "0 or 1")),
+            };
+            CommandKind::Reset(Reset { target })
+        }
+        "CROSSHAIR" => {
+            let mode = match args.as_slice() {
+                [] => CrosshairMode::Toggle,
+                [m] => {
+                    parse_token(CrosshairMode::ALL, CrosshairMode::as_wire, m).ok_or_else(|| {
+                        err(
+                            IssueCode::InvalidValue,
+                            format!(
+                                "crosshair mode must be ON, OFF or TOGGLE, got {:?}",
+                                excerpt(m)
+                            ),
+                        )
+                    })?
+                }
+                _ => return Err(arity(&verb, "0 or 1")),
+            };
+            CommandKind::Crosshair(Crosshair { mode })
+        }
+        "STYLE" => {
+            let [t] = exact::<1>(&verb, &args)?;
+            let chart_type = ChartType::parse(t).ok_or_else(|| {
+                err(
+                    IssueCode::InvalidValue,
+                    format!(
+                        "chart type must be CANDLES, BARS, LINE, AREA or HEIKIN_ASHI, got {:?}",
+                        excerpt(t)
+                    ),
+                )
+            })?;
+            CommandKind::Style(Style { chart_type })
+        }
+        "SCROLL" => {
+            let [t] = exact::<1>(&verb, &args)?;
+            CommandKind::Scroll(scroll(t)?)
+        }
+        "PATTERN" => parse_pattern(&args)?,
+        "CLEAR" => parse_clear(&args)?,
+        _ => {
+            let warning = Issue::warning(
+                IssueCode::UnknownVerb,
+                vec![],
+                format!("unknown verb {:?}; kept as a raw command", excerpt(&verb)),
+            );
+            return Ok((
+                Command::new(CommandKind::Raw(Raw {
+                    value: token.to_owned(),
+                })),
+                Some(warning),
+            ));
+        }
+    };
+    Ok((Command::new(kind), None))
+}
+
+fn arity(verb: &str, want: &str) -> Issue {
+    err(
+        IssueCode::MissingField,
+        format!("{verb} takes {want} argument(s)"),
+    )
+}
+
+fn exact<'a, const N: usize>(verb: &str, args: &[&'a str]) -> Result<[&'a str; N], Issue> {
+    if args.len() < N {
+        return Err(arity(verb, &N.to_string()));
+    }
+    if args.len() > N {
+        return Err(err(
+            IssueCode::InvalidType,
+            format!("{verb} takes {N} argument(s), got {}", args.len()),
+        ));
+    }
+    let mut out = [""; N];
+    out.copy_from_slice(args);
+    if out.iter().any(|a| a.trim().is_empty()) {
+        return Err(arity(verb, &N.to_string()));
+    }
+    Ok(out)
+}
+
+pub(crate) fn symbol(raw: &str) -> Result<String, Issue> {
+    canonical_symbol(raw).ok_or_else(|| {
+        err(
+            IssueCode::InvalidSymbol,
+            format!("invalid symbol {:?}", excerpt(raw)),
+        )
+    })
+}
+
+pub(crate) fn timeframe(raw: &str) -> Result<crate::vocab::Timeframe, Issue> {
+    Timeframe::parse(raw).ok_or_else(|| {
+        err(
+            IssueCode::InvalidTimeframe,
+            format!("invalid timeframe {:?}", excerpt(raw)),
+        )
+    })
+}
+
+/// A price token: finite, > 0, at most [`MAX_PRICE`].
+pub(crate) fn price(raw: &str) -> Result<f64, Issue> {
+    positive(raw, "price")
+}
+
+fn positive(raw: &str, what: &str) -> Result<f64, Issue> {
+    match parse_decimal(raw) {
+        Some(v) => check_positive(v, what),
+        None => Err(err(
+            IssueCode::InvalidNumber,
+            format!("{what} must be a number, got {:?}", excerpt(raw)),
+        )),
+    }
+}
+
+/// Checks a finite number is > 0 and at most [`MAX_PRICE`].
+pub(crate) fn check_positive(v: f64, what: &str) -> Result<f64, Issue> {
+    if v.is_finite() && v > 0.0 && v <= MAX_PRICE {
+        Ok(v)
+    } else {
+        Err(err(
+            IssueCode::InvalidNumber,
+            format!(
+                "{what} must be a finite number > 0 and <= 1e15, got {}",
+                format_shortest(v)
+            ),
+        ))
+    }
+}
+
+pub(crate) fn period(raw: &str) -> Result<u32, Issue> {
+    match parse_non_negative_int(raw) {
+        Some(p) => check_period(p),
+        None => Err(err(
+            IssueCode::InvalidNumber,
+            format!("period must be an integer 1-500, got {:?}", excerpt(raw)),
+        )),
+    }
+}
+
+pub(crate) fn check_period(p: u64) -> Result<u32, Issue> {
+    u32::try_from(p)
+        .ok()
+        .filter(|p| PERIOD_RANGE.contains(p))
+        .ok_or_else(|| {
+            err(
+                IssueCode::InvalidNumber,
+                format!("period must be an integer 1-500, got {p}"),
+            )
+        })
+}
+
+fn time(raw: &str) -> Result<u64, Issue> {
+    parse_non_negative_int(raw).ok_or_else(|| {
+        err(
+            IssueCode::InvalidTimestamp,
+            format!("time must be Unix seconds, got {:?}", excerpt(raw)),
+        )
+    })
+}
+
+fn id(raw: &str) -> Result<String, Issue> {
+    if is_valid_id(raw) {
+        Ok(raw.to_owned())
+    } else {
+        Err(err(
+            IssueCode::InvalidType,
+            format!(
+                "pattern id must be 1-64 characters of A-Z a-z 0-9 _ . -, got {:?}",
+                excerpt(raw)
+            ),
+        ))
+    }
+}
+
+fn snake(raw: &str, what: &str) -> Result<String, Issue> {
+    canonical_snake(raw).ok_or_else(|| {
+        err(
+            IssueCode::InvalidType,
+            format!(
+                "{what} must be 1-64 characters of letters, digits and _, got {:?}",
+                excerpt(raw)
+            ),
+        )
+    })
+}
+
+pub(crate) fn scroll(raw: &str) -> Result<Scroll, Issue> {
+    let t = raw.trim();
+    if is_valid_date(t) {
+        return Ok(Scroll::Date { date: t.to_owned() });
+    }
+    if let Some(time) = parse_non_negative_int(t) {
+        return Ok(Scroll::Time { time });
+    }
+    Err(err(
+        IssueCode::InvalidTimestamp,
+        format!(
+            "scroll target must be a date YYYY-MM-DD or Unix seconds, got {:?}",
+            excerpt(raw)
+        ),
+    ))
+}
+
+/// Orders two prices so the larger is `high`; equal prices are an error.
+pub(crate) fn fibonacci(a: f64, b: f64) -> Result<DrawingShape, Issue> {
+    if a == b {
+        return Err(err(
+            IssueCode::InvalidNumber,
+            "fibonacci high and low must differ",
+        ));
+    }
+    Ok(DrawingShape::Fibonacci {
+        high: a.max(b),
+        low: a.min(b),
+    })
+}
+
+fn parse_load(args: &[&str]) -> Result<CommandKind, Issue> {
+    let (sym, asset) = match args {
+        [s] => (*s, None),
+        [s, a] => (*s, Some(*a)),
+        [] => return Err(arity("LOAD", "1 or 2")),
+        _ => {
+            return Err(err(
+                IssueCode::InvalidType,
+                "LOAD takes a symbol and an optional asset type",
+            ))
+        }
+    };
+    if sym.trim().is_empty() {
+        return Err(err(IssueCode::MissingField, "LOAD needs a symbol"));
+    }
+    let symbol = symbol(sym)?;
+    let asset_type = match asset {
+        Some(a) => Some(AssetType::parse(a).ok_or_else(|| {
+            err(
+                IssueCode::InvalidValue,
+                format!(
+                    "asset type must be stock, crypto, index, forex or future, got {:?}",
+                    excerpt(a)
+                ),
+            )
+        })?),
+        None => None,
+    };
+    Ok(CommandKind::Load(Load { symbol, asset_type }))
+}
+
+fn parse_indicator(
+    verb: &str,
+    args: &[&str],
+    verb_enabled: Option<bool>,
+) -> Result<CommandKind, Issue> {
+    let Some((name_raw, rest)) = args.split_first() else {
+        return Err(arity(verb, "1 or more"));
+    };
+    if name_raw.trim().is_empty() {
+        return Err(err(
+            IssueCode::MissingField,
+            format!("{verb} needs an indicator name"),
+        ));
+    }
+    let (name, alias_period) = IndicatorName::parse_with_period(name_raw).ok_or_else(|| {
+        err(
+            IssueCode::UnknownIndicator,
+            format!("unknown indicator {:?}", excerpt(name_raw)),
+        )
+    })?;
+    let mut enabled = verb_enabled.unwrap_or(true);
+    let mut rest = rest;
+    if verb_enabled.is_none() {
+        if let Some(first) = rest.first() {
+            match first.trim().to_ascii_uppercase().as_str() {
+                "ON" => {
+                    enabled = true;
+                    rest = &rest[1..];
+                }
+                "OFF" => {
+                    enabled = false;
+                    rest = &rest[1..];
+                }
+                _ if parse_non_negative_int(first).is_some() => {}
+                other => {
+                    return Err(err(
+                        IssueCode::InvalidValue,
+                        format!(
+                            "indicator state must be ON or OFF, got {:?}",
+                            excerpt(other)
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+    let explicit = match rest {
+        [] => None,
+        [p] => Some(period(p)?),
+        _ => {
+            return Err(err(
+                IssueCode::InvalidType,
+                format!("{verb} has too many arguments"),
+            ))
+        }
+    };
+    let period = match (explicit, alias_period) {
+        (Some(p), _) => Some(p),
+        (None, Some(p)) => Some(check_period(u64::from(p))?),
+        (None, None) => None,
+    };
+    Ok(CommandKind::Indicator(Indicator {
+        name,
+        enabled,
+        params: period.map(|period| IndicatorParams { period }),
+    }))
+}
+
+/// `TRENDLINE:p1:t1:p2:t2`, `TRENDLINE:p1:p2`; with `time_first` (the DRAW form) `t1:p1:t2:p2`.
+fn trendline(verb: &str, args: &[&str], time_first: bool) -> Result<DrawingShape, Issue> {
+    match args {
+        [p1, p2] => Ok(DrawingShape::Trendline {
+            start_price: price(p1)?,
+            end_price: price(p2)?,
+            start_time: None,
+            end_time: None,
+        }),
+        [a, b, c, d] => {
+            let (p1, t1, p2, t2) = if time_first {
+                (b, a, d, c)
+            } else {
+                (a, b, c, d)
+            };
+            Ok(DrawingShape::Trendline {
+                start_price: price(p1)?,
+                end_price: price(p2)?,
+                start_time: Some(time(t1)?),
+                end_time: Some(time(t2)?),
+            })
+        }
+        _ => Err(arity(verb, "2 or 4")),
+    }
+}
+
+fn parse_draw(args: &[&str]) -> Result<CommandKind, Issue> {
+    let Some((what, rest)) = args.split_first() else {
+        return Err(arity("DRAW", "2 or more"));
+    };
+    let what = what.to_ascii_uppercase();
+    let Some((pid, rest)) = rest.split_first() else {
+        return Err(err(
+            IssueCode::MissingField,
+            format!("DRAW:{what} needs a pattern id"),
+        ));
+    };
+    let pattern_id = Some(id(pid)?);
+    let shape = match what.as_str() {
+        "LEVEL" => {
+            let [kind, p] = exact::<2>("DRAW:LEVEL", rest)?;
+            let style = DrawingStyle::parse(kind)
+                .filter(|s| s.is_level())
+                .ok_or_else(|| err(IssueCode::InvalidValue, format!("level kind must be support, resistance, horizontal, entry, target or stop_loss, got {:?}", excerpt(kind))))?;
+            DrawingShape::level(style, price(p)?)
+                .ok_or_else(|| err(IssueCode::InvalidValue, "not a level"))?
+        }
+        "TARGET" => {
+            let [p] = exact::<1>("DRAW:TARGET", rest)?;
+            DrawingShape::Target { price: price(p)? }
+        }
+        "TRENDLINE" => trendline("DRAW:TRENDLINE", rest, true)?,
+        "FIBONACCI" => {
+            let [a, b] = exact::<2>("DRAW:FIBONACCI", rest)?;
+            fibonacci(price(a)?, price(b)?)?
+        }
+        other => {
+            return Err(err(
+                IssueCode::InvalidValue,
+                format!(
+                    "DRAW takes LEVEL, TARGET, TRENDLINE or FIBONACCI, got {:?}",
+                    excerpt(other)
+                ),
+            ))
+        }
+    };
+    Ok(CommandKind::Drawing(Drawing { shape, pattern_id }))
+}
+
+fn parse_annotate(args: &[&str]) -> Result<CommandKind, Issue> {
+    match args {
+        [what, pid, rest @ ..] if what.eq_ignore_ascii_case("PATTERN") && rest.len() <= 1 => {
+            let status = match rest.first() {
+                Some(s) => Some(snake(s, "pattern status")?),
+                None => None,
+            };
+            Ok(CommandKind::Pattern(Pattern {
+                pattern_type: None,
+                pattern_id: Some(id(pid)?),
+                status,
+                start_candle: None,
+                end_candle: None,
+            }))
+        }
+        _ => Err(err(
+            IssueCode::InvalidType,
+            "ANNOTATE takes PATTERN:<id>[:<status>]",
+        )),
+    }
+}
+
+fn parse_pattern(args: &[&str]) -> Result<CommandKind, Issue> {
+    let Some((ty, rest)) = args.split_first() else {
+        return Err(arity("PATTERN", "1 or more"));
+    };
+    let pattern_type = Some(snake(ty, "pattern type")?);
+    let (positional, keyed): (Vec<&str>, Vec<&str>) = rest.iter().partition(|a| !a.contains('='));
+    let (start_candle, end_candle) = match positional.as_slice() {
+        [] => (None, None),
+        [s, e] => {
+            let c = |t: &str| {
+                parse_non_negative_int(t).ok_or_else(|| {
+                    err(
+                        IssueCode::InvalidNumber,
+                        format!("candle index must be an integer >= 0, got {:?}", excerpt(t)),
+                    )
+                })
+            };
+            (Some(c(s)?), Some(c(e)?))
+        }
+        _ => {
+            return Err(err(
+                IssueCode::MissingField,
+                "PATTERN takes both start and end candles or neither",
+            ))
+        }
+    };
+    let (mut pattern_id, mut status) = (None, None);
+    for kv in keyed {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        match k.to_ascii_uppercase().as_str() {
+            "ID" if pattern_id.is_none() => pattern_id = Some(id(v)?),
+            "STATUS" if status.is_none() => status = Some(snake(v, "pattern status")?),
+            _ => {
+                return Err(err(
+                    IssueCode::InvalidType,
+                    format!("unexpected PATTERN argument {:?}", excerpt(kv)),
+                ))
+            }
+        }
+    }
+    Ok(CommandKind::Pattern(Pattern {
+        pattern_type,
+        pattern_id,
+        status,
+        start_candle,
+        end_candle,
+    }))
+}
+
+fn parse_clear(args: &[&str]) -> Result<CommandKind, Issue> {
+    let (target, pattern_id) = match args {
+        [] => (ClearTarget::All, None),
+        [t] | [t, _] => {
+            let target =
+                parse_token(ClearTarget::ALL, ClearTarget::as_wire, t).ok_or_else(|| {
+                    err(
+                        IssueCode::InvalidValue,
+                        format!(
+                            "clear target must be ALL, DRAWINGS or PATTERN, got {:?}",
+                            excerpt(t)
+                        ),
+                    )
+                })?;
+            let pid = match args.get(1) {
+                Some(p) if target == ClearTarget::Pattern => Some(id(p)?),
+                Some(_) => {
+                    return Err(err(
+                        IssueCode::InvalidType,
+                        "only CLEAR:PATTERN takes an id",
+                    ))
+                }
+                None => None,
+            };
+            (target, pid)
+        }
+        _ => return Err(arity("CLEAR", "0 to 2")),
+    };
+    Ok(CommandKind::Clear(Clear { target, pattern_id }))
+}
+
+/// The canonical legacy string of a command payload.
+pub fn format_kind(kind: &CommandKind) -> String {
+    let n = format_shortest;
+    match kind {
+        CommandKind::Load(l) => match l.asset_type {
+            Some(a) => format!("LOAD:{}:{}", l.symbol, a.as_legacy()),
+            None => format!("LOAD:{}", l.symbol),
+        },
+        CommandKind::Timeframe(t) => format!("TIMEFRAME:{}", t.value.as_legacy()),
+        CommandKind::Indicator(i) => {
+            let state = if i.enabled { "ON" } else { "OFF" };
+            match &i.params {
+                Some(p) => format!("INDICATOR:{}:{state}:{}", i.name.as_legacy(), p.period),
+                None => format!("INDICATOR:{}:{state}", i.name.as_legacy()),
+            }
+        }
+        CommandKind::Drawing(d) => match (&d.shape, &d.pattern_id) {
+            (
+                DrawingShape::Trendline {
+                    start_price,
+                    end_price,
+                    start_time,
+                    end_time,
+                },
+                pid,
+            ) => match ((start_time, end_time), pid) {
+                ((Some(t1), Some(t2)), None) => {
+                    format!("TRENDLINE:{}:{t1}:{}:{t2}", n(*start_price), n(*end_price))
+                }
+                ((Some(t1), Some(t2)), Some(id)) => format!(
+                    "DRAW:TRENDLINE:{id}:{t1}:{}:{t2}:{}",
+                    n(*start_price),
+                    n(*end_price)
+                ),
+                (_, None) => format!("TRENDLINE:{}:{}", n(*start_price), n(*end_price)),
+                (_, Some(id)) => {
+                    format!("DRAW:TRENDLINE:{id}:{}:{}", n(*start_price), n(*end_price))
+                }
+            },
+            (DrawingShape::Fibonacci { high, low }, None) => {
+                format!("FIBONACCI:{}:{}", n(*high), n(*low))
+            }
+            (DrawingShape::Fibonacci { high, low }, Some(id)) => {
+                format!("DRAW:FIBONACCI:{id}:{}:{}", n(*high), n(*low))
+            }
+            (shape, pid) => {
+                let price = n(shape.level_price().unwrap_or_default());
+                let style = shape.style();
+                match pid {
+                    None => format!("{}:{price}", style.as_legacy()),
+                    Some(id) if style == DrawingStyle::Target => {
+                        format!("DRAW:TARGET:{id}:{price}")
+                    }
+                    Some(id) => format!("DRAW:LEVEL:{id}:{}:{price}", style.as_wire()),
+                }
+            }
+        },
+        CommandKind::Zoom(z) => match z.amount {
+            Some(a) => format!("ZOOM:{}:{}", z.direction.as_legacy(), n(a)),
+            None => format!("ZOOM:{}", z.direction.as_legacy()),
+        },
+        CommandKind::Reset(r) => format!("RESET:{}", r.target.as_legacy()),
+        CommandKind::Crosshair(c) => format!("CROSSHAIR:{}", c.mode.as_legacy()),
+        CommandKind::Style(s) => format!("STYLE:{}", s.chart_type.as_legacy()),
+        CommandKind::Scroll(Scroll::Date { date }) => format!("SCROLL:{date}"),
+        CommandKind::Scroll(Scroll::Time { time }) => format!("SCROLL:{time}"),
+        CommandKind::Pattern(p) => match &p.pattern_type {
+            None => {
+                let id = p.pattern_id.as_deref().unwrap_or_default();
+                match &p.status {
+                    Some(s) => format!("ANNOTATE:PATTERN:{id}:{}", s.to_ascii_uppercase()),
+                    None => format!("ANNOTATE:PATTERN:{id}"),
+                }
+            }
+            Some(ty) => {
+                let mut s = format!("PATTERN:{}", ty.to_ascii_uppercase());
+                if let (Some(a), Some(b)) = (p.start_candle, p.end_candle) {
+                    s.push_str(&format!(":{a}:{b}"));
+                }
+                if let Some(id) = &p.pattern_id {
+                    s.push_str(&format!(":ID={id}"));
+                }
+                if let Some(st) = &p.status {
+                    s.push_str(&format!(":STATUS={}", st.to_ascii_uppercase()));
+                }
+                s
+            }
+        },
+        CommandKind::Clear(c) => match &c.pattern_id {
+            Some(id) => format!("CLEAR:{}:{id}", c.target.as_legacy()),
+            None => format!("CLEAR:{}", c.target.as_legacy()),
+        },
+        CommandKind::Raw(r) => r.value.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(s: &str) -> String {
+        let p = parse_legacy(s);
+        assert_eq!(p.commands.len(), 1, "{s}: {:?}", p.issues);
+        p.commands[0].legacy().to_owned()
+    }
+
+    #[test]
+    fn canonicalizes_common_forms() {
+        assert_eq!(one("load:tsla"), "LOAD:TSLA");
+        assert_eq!(one("CHART:brk.b"), "LOAD:BRK.B");
+        assert_eq!(one("ADD:rsi"), "INDICATOR:RSI:ON");
+        assert_eq!(one("INDICATOR:MA50"), "INDICATOR:SMA:ON:50");
+        assert_eq!(one("FIBONACCI:420:480"), "FIBONACCI:480:420");
+        assert_eq!(one("STOP:140.50"), "STOPLOSS:140.5");
+        assert_eq!(
+            one("DRAW:TRENDLINE:p1:1700000000:410:1700600000:440"),
+            "DRAW:TRENDLINE:p1:1700000000:410:1700600000:440"
+        );
+        assert_eq!(one("TIMEFRAME:1m"), "TIMEFRAME:1m");
+        assert_eq!(one("TIMEFRAME:1M"), "TIMEFRAME:1M");
+    }
+
+    #[test]
+    fn unknown_verb_is_raw_with_warning() {
+        let p = parse_legacy("FOO:BAR");
+        assert_eq!(p.commands[0].type_name(), "raw");
+        assert_eq!(p.issues[0].code, IssueCode::UnknownVerb);
+        assert!(!p.issues[0].is_error());
+    }
+
+    #[test]
+    fn known_verb_with_bad_arguments_is_an_error() {
+        let p = parse_legacy("SUPPORT:-5");
+        assert!(p.commands.is_empty());
+        assert_eq!(p.issues[0].code, IssueCode::InvalidNumber);
+        assert!(p.issues[0].is_error());
+    }
+}

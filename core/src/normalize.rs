@@ -1,0 +1,318 @@
+//! `normalizeChartCommandPayload`: any of the three shapes in, one answer out (spec §6).
+//!
+//! Total: every JSON value gives a result; problems become issues, never panics.
+
+use crate::command::Command;
+use crate::issue::{Issue, IssueCode, PathSegment};
+use crate::legacy::{parse_into, Parsed};
+use crate::objects::{decode_chart_objects, ChartObjects};
+use crate::validate::{decode_command, type_of};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+
+/// Most commands processed per list; the rest are reported once as `too_many_commands`.
+pub const MAX_COMMANDS: usize = 256;
+
+/// The two rollout flags (`PREFER_STRUCTURED_CHART_COMMANDS`, `ENABLE_STRUCTURED_CHART_OBJECTS`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", default)]
+pub struct NormalizeFlags {
+    #[serde(alias = "prefer_structured")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub prefer_structured: bool,
+    #[serde(alias = "structured_objects")]
+    #[cfg_attr(feature = "ts", tsify(optional))]
+    pub structured_objects: bool,
+}
+
+/// Where `commands` came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Hybrid,
+    StructuredFirst,
+}
+
+/// Which input list(s) contributed to `commands`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    ChartObjects,
+    Structured,
+    Legacy,
+    Mixed,
+    None,
+}
+
+/// The normalized payload (spec §6).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Normalized {
+    /// Canonical legacy strings of the valid commands of the legacy list, input order.
+    pub legacy: Vec<String>,
+    /// Valid structured commands, input order.
+    pub structured: Vec<Command>,
+    pub objects: Option<ChartObjects>,
+    pub response_text: Option<String>,
+    /// What the chart should execute: deduplicated, in execution order.
+    pub commands: Vec<Command>,
+    pub mode: Mode,
+    pub source: Source,
+    pub issues: Vec<Issue>,
+}
+
+const LEGACY_KEYS: [&str; 3] = ["legacy", "chartCommands", "chart_commands"];
+const STRUCTURED_KEYS: [&str; 3] = [
+    "structured",
+    "chartCommandsStructured",
+    "chart_commands_structured",
+];
+const OBJECTS_KEYS: [&str; 3] = ["objects", "chartObjects", "chart_objects"];
+
+fn key(k: &str) -> PathSegment {
+    PathSegment::Key(k.to_owned())
+}
+
+/// The first present, non-null field among `names`.
+fn first_of<'a>(obj: &'a Map<String, Value>, names: &[&str]) -> Option<&'a Value> {
+    names
+        .iter()
+        .find_map(|n| obj.get(*n).filter(|v| !v.is_null()))
+}
+
+/// Normalizes a chart-command payload. See the module docs and spec §6.
+pub fn normalize_chart_command_payload(
+    input: &Value,
+    response_text: Option<&str>,
+    flags: NormalizeFlags,
+) -> Normalized {
+    let mut issues = Vec::new();
+    let mut legacy_in: Option<&Value> = None;
+    let mut structured_in: Option<&Value> = None;
+    let mut objects_in: Option<&Value> = None;
+    let mut text = response_text.map(str::to_owned);
+    match input {
+        Value::Null => {}
+        Value::String(_) | Value::Array(_) => legacy_in = Some(input),
+        Value::Object(obj) => {
+            legacy_in = first_of(obj, &LEGACY_KEYS);
+            structured_in = first_of(obj, &STRUCTURED_KEYS);
+            objects_in = first_of(obj, &OBJECTS_KEYS);
+            match first_of(obj, &["responseText", "response_text"]) {
+                Some(Value::String(s)) => text = Some(s.clone()),
+                Some(other) => issues.push(Issue::warning(
+                    IssueCode::InvalidType,
+                    vec![key("responseText")],
+                    format!("responseText must be a string, got {}", type_of(other)),
+                )),
+                None => {}
+            }
+        }
+        other => issues.push(Issue::error(
+            IssueCode::InvalidType,
+            vec![],
+            format!(
+                "payload must be null, a string, an array of strings or an object, got {}",
+                type_of(other)
+            ),
+        )),
+    }
+
+    let legacy_cmds = legacy_in
+        .map(|v| read_legacy(v, &mut issues))
+        .unwrap_or_default();
+    let structured = structured_in
+        .map(|v| read_structured(v, &mut issues))
+        .unwrap_or_default();
+    let objects = objects_in.and_then(|v| {
+        let d = decode_chart_objects(v, MAX_COMMANDS);
+        issues.extend(
+            d.issues
+                .into_iter()
+                .map(|i| i.prefixed(&[key("chart_objects")])),
+        );
+        d.objects
+    });
+
+    let mode = if flags.prefer_structured {
+        Mode::StructuredFirst
+    } else {
+        Mode::Hybrid
+    };
+    let (commands, source) = match &objects {
+        Some(o) if flags.structured_objects => {
+            (execution_list(o.commands.iter()), Source::ChartObjects)
+        }
+        _ if flags.prefer_structured => {
+            if !structured.is_empty() {
+                (execution_list(structured.iter()), Source::Structured)
+            } else if !legacy_cmds.is_empty() {
+                issues.push(Issue::warning(
+                    IssueCode::FallbackToLegacy,
+                    vec![key("chart_commands_structured")],
+                    "no valid structured command; using the legacy list",
+                ));
+                (execution_list(legacy_cmds.iter()), Source::Legacy)
+            } else {
+                (Vec::new(), Source::None)
+            }
+        }
+        _ => {
+            let n_structured = dedup(structured.iter()).len();
+            let all = execution_list(structured.iter().chain(legacy_cmds.iter()));
+            let source = match (n_structured > 0, all.len() > n_structured) {
+                (true, true) => Source::Mixed,
+                (true, false) => Source::Structured,
+                (false, true) => Source::Legacy,
+                (false, false) => Source::None,
+            };
+            (all, source)
+        }
+    };
+    let source = if commands.is_empty() {
+        Source::None
+    } else {
+        source
+    };
+    Normalized {
+        legacy: legacy_cmds.iter().map(|c| c.legacy().to_owned()).collect(),
+        structured,
+        objects,
+        response_text: text,
+        commands,
+        mode,
+        source,
+        issues,
+    }
+}
+
+/// Deduplicates by `type` + canonical payload (first occurrence wins), then sorts stably into
+/// execution order.
+pub fn execution_list<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<Command> {
+    let mut out = dedup(commands);
+    out.sort_by_key(|c| c.kind().execution_rank());
+    out
+}
+
+fn dedup<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<Command> {
+    let mut seen = HashSet::new();
+    commands
+        .filter(|c| seen.insert(c.dedup_key().to_owned()))
+        .cloned()
+        .collect()
+}
+
+fn read_legacy(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
+    let mut out = Parsed::default();
+    let base = key("chart_commands");
+    let mut truncated = false;
+    match v {
+        Value::String(s) => {
+            if !s.trim().is_empty() {
+                truncated = parse_into(
+                    s,
+                    &[base.clone(), PathSegment::Index(0)],
+                    &mut out,
+                    MAX_COMMANDS,
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if out.commands.len() >= MAX_COMMANDS {
+                    truncated = true;
+                    break;
+                }
+                let prefix = [base.clone(), PathSegment::Index(i)];
+                match item {
+                    Value::String(s) => truncated |= parse_into(s, &prefix, &mut out, MAX_COMMANDS),
+                    other => out.issues.push(Issue::error(
+                        IssueCode::InvalidType,
+                        prefix.to_vec(),
+                        format!("legacy command must be a string, got {}", type_of(other)),
+                    )),
+                }
+            }
+        }
+        other => out.issues.push(Issue::error(
+            IssueCode::InvalidType,
+            vec![base.clone()],
+            format!(
+                "chart_commands must be an array of strings, got {}",
+                type_of(other)
+            ),
+        )),
+    }
+    issues.append(&mut out.issues);
+    if truncated {
+        issues.push(Issue::error(
+            IssueCode::TooManyCommands,
+            vec![base],
+            format!(
+                "more than {MAX_COMMANDS} commands; only the first {MAX_COMMANDS} were processed"
+            ),
+        ));
+    }
+    out.commands
+}
+
+fn read_structured(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
+    let base = key("chart_commands_structured");
+    let items: &[Value] = match v {
+        Value::Array(items) => items,
+        Value::Object(_) => std::slice::from_ref(v),
+        other => {
+            issues.push(Issue::error(
+                IssueCode::InvalidType,
+                vec![base],
+                format!(
+                    "chart_commands_structured must be an array of commands, got {}",
+                    type_of(other)
+                ),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<Command> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if out.len() >= MAX_COMMANDS {
+            issues.push(Issue::error(IssueCode::TooManyCommands, vec![base], format!("more than {MAX_COMMANDS} commands; only the first {MAX_COMMANDS} were processed")));
+            break;
+        }
+        let prefix = [base.clone(), PathSegment::Index(i)];
+        let d = decode_command(item);
+        match d.command {
+            Some(c) => {
+                issues.extend(d.issues.into_iter().map(|x| x.prefixed(&prefix)));
+                out.push(c);
+            }
+            None => match d.legacy.as_deref().and_then(usable_fallback) {
+                Some(replacement) => {
+                    issues.extend(d.issues.into_iter().map(|x| Issue {
+                        severity: crate::issue::Severity::Warning,
+                        ..x.prefixed(&prefix)
+                    }));
+                    let room = MAX_COMMANDS - out.len();
+                    out.extend(replacement.into_iter().take(room));
+                }
+                None => issues.extend(d.issues.into_iter().map(|x| x.prefixed(&prefix))),
+            },
+        }
+    }
+    out
+}
+
+/// The commands of a structured command's own `legacy` string, when that string is valid:
+/// at least one command, no error, and nothing `raw`.
+fn usable_fallback(legacy: &str) -> Option<Vec<Command>> {
+    let p = crate::legacy::parse_legacy(legacy);
+    let ok = !p.commands.is_empty()
+        && p.issues.iter().all(|i| !i.is_error())
+        && p.commands.iter().all(|c| c.type_name() != "raw");
+    ok.then_some(p.commands)
+}

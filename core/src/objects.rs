@@ -1,0 +1,349 @@
+//! Chart objects v2: building them from a structured list, and decoding them from untrusted JSON.
+
+use crate::command::{Command, CommandKind, Indicator};
+use crate::issue::{excerpt, Issue, IssueCode, PathSegment};
+use crate::validate::{decode_command, decode_payload, optional_text, type_of};
+use crate::vocab::Timeframe;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The only accepted version.
+pub const VERSION: &str = "2.0";
+
+/// Chart objects v2.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+pub struct ChartObjects {
+    /// Always `"2.0"`.
+    pub version: String,
+    pub symbol: Option<String>,
+    pub timeframe: Option<Timeframe>,
+    pub overlays: Vec<Overlay>,
+    pub indicators: Vec<Indicator>,
+    pub commands: Vec<Command>,
+    pub notes: Option<String>,
+}
+
+/// Something drawn over the price chart.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+pub struct Overlay {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[cfg_attr(feature = "ts", tsify(type = "Record<string, unknown>"))]
+    pub params: Map<String, Value>,
+}
+
+/// Builds chart objects from a structured list: `symbol` from the first `load`, `timeframe` from the
+/// first `timeframe`, `indicators` keyed by name (last wins, first position kept), `overlays` from
+/// drawings and patterns, `commands` as given.
+pub fn build_chart_objects(commands: &[Command]) -> ChartObjects {
+    let mut symbol = None;
+    let mut timeframe = None;
+    let mut indicators: Vec<Indicator> = Vec::new();
+    let mut overlays = Vec::new();
+    for c in commands {
+        match c.kind() {
+            CommandKind::Load(l) if symbol.is_none() => symbol = Some(l.symbol.clone()),
+            CommandKind::Timeframe(t) if timeframe.is_none() => timeframe = Some(t.value),
+            CommandKind::Indicator(i) => match indicators.iter_mut().find(|x| x.name == i.name) {
+                Some(slot) => *slot = i.clone(),
+                None => indicators.push(i.clone()),
+            },
+            CommandKind::Drawing(d) => overlays.push(Overlay {
+                name: d.shape.style().as_wire().to_owned(),
+                kind: "drawing".to_owned(),
+                params: payload_map(c),
+            }),
+            CommandKind::Pattern(p) => overlays.push(Overlay {
+                name: p
+                    .pattern_type
+                    .clone()
+                    .unwrap_or_else(|| "pattern".to_owned()),
+                kind: "pattern".to_owned(),
+                params: payload_map(c),
+            }),
+            _ => {}
+        }
+    }
+    ChartObjects {
+        version: VERSION.to_owned(),
+        symbol,
+        timeframe,
+        overlays,
+        indicators,
+        commands: commands.to_vec(),
+        notes: None,
+    }
+}
+
+fn payload_map(c: &Command) -> Map<String, Value> {
+    match serde_json::to_value(c.kind()) {
+        Ok(Value::Object(mut m)) => match m.remove("payload") {
+            Some(Value::Object(p)) => p,
+            _ => Map::new(),
+        },
+        _ => Map::new(),
+    }
+}
+
+/// The result of decoding `chart_objects`.
+#[derive(Debug, Default)]
+pub struct DecodedObjects {
+    /// `None` when the value is not usable chart objects (wrong type, bad version, bad symbol/timeframe).
+    pub objects: Option<ChartObjects>,
+    /// Issues with paths relative to the objects value.
+    pub issues: Vec<Issue>,
+}
+
+/// Decodes chart objects v2. Accepts `ticker`→`symbol`, `interval`→`timeframe`,
+/// `description`→`notes`; `version` must be `"2.0"` (string, trimmed) or the number 2.0.
+/// At most `limit` commands are read from `commands`.
+pub fn decode_chart_objects(v: &Value, limit: usize) -> DecodedObjects {
+    let mut issues = Vec::new();
+    let Value::Object(obj) = v else {
+        issues.push(Issue::error(
+            IssueCode::InvalidType,
+            vec![],
+            format!("chart_objects must be an object, got {}", type_of(v)),
+        ));
+        return DecodedObjects {
+            objects: None,
+            issues,
+        };
+    };
+    let k = |s: &str| vec![PathSegment::Key(s.to_owned())];
+    let version_ok = match obj.get("version") {
+        Some(Value::String(s)) => s.trim() == VERSION,
+        Some(Value::Number(n)) => n.as_f64() == Some(2.0),
+        _ => false,
+    };
+    if !version_ok {
+        let got = obj
+            .get("version")
+            .map(|v| excerpt(&v.to_string()))
+            .unwrap_or_else(|| "nothing".into());
+        issues.push(Issue::error(
+            IssueCode::InvalidVersion,
+            k("version"),
+            format!("version must be \"2.0\", got {got}"),
+        ));
+        return DecodedObjects {
+            objects: None,
+            issues,
+        };
+    }
+    let mut fatal = false;
+    let pick = |a: &'static str, b: &'static str| -> Option<(&'static str, &Value)> {
+        obj.get(a)
+            .filter(|v| !v.is_null())
+            .map(|v| (a, v))
+            .or_else(|| obj.get(b).filter(|v| !v.is_null()).map(|v| (b, v)))
+    };
+
+    let symbol = match pick("symbol", "ticker") {
+        None => None,
+        Some((name, Value::String(s))) => match crate::legacy::symbol(s) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                issues.push(Issue { path: k(name), ..e });
+                fatal = true;
+                None
+            }
+        },
+        Some((name, other)) => {
+            issues.push(Issue::error(
+                IssueCode::InvalidType,
+                k(name),
+                format!("{name} must be a string, got {}", type_of(other)),
+            ));
+            fatal = true;
+            None
+        }
+    };
+    let timeframe = match pick("timeframe", "interval") {
+        None => None,
+        Some((name, Value::String(s))) => match crate::legacy::timeframe(s) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                issues.push(Issue { path: k(name), ..e });
+                fatal = true;
+                None
+            }
+        },
+        Some((name, other)) => {
+            issues.push(Issue::error(
+                IssueCode::InvalidType,
+                k(name),
+                format!("{name} must be a string, got {}", type_of(other)),
+            ));
+            fatal = true;
+            None
+        }
+    };
+    let notes = match pick("notes", "description") {
+        None => None,
+        Some((name, v)) => optional_text(Some(v), name, &mut issues),
+    };
+
+    let mut commands = Vec::new();
+    if let Some(list) = array_field(obj, "commands", &mut issues) {
+        for (i, item) in list.iter().take(limit).enumerate() {
+            let d = decode_command(item);
+            let prefix = [PathSegment::Key("commands".into()), PathSegment::Index(i)];
+            issues.extend(d.issues.into_iter().map(|x| x.prefixed(&prefix)));
+            commands.extend(d.command);
+        }
+        if list.len() > limit {
+            issues.push(Issue::error(
+                IssueCode::TooManyCommands,
+                k("commands"),
+                format!(
+                    "{} commands; only the first {limit} were processed",
+                    list.len()
+                ),
+            ));
+        }
+    }
+    let mut indicators = Vec::new();
+    if let Some(list) = array_field(obj, "indicators", &mut issues) {
+        for (i, item) in list.iter().take(limit).enumerate() {
+            let base_i = i.to_string();
+            match item {
+                Value::Object(m) => {
+                    let mut local = Vec::new();
+                    if let Some(CommandKind::Indicator(ind)) =
+                        decode_payload("indicator", m, &[], &mut local)
+                    {
+                        indicators.push(ind);
+                    }
+                    let prefix = [PathSegment::Key("indicators".into()), PathSegment::Index(i)];
+                    issues.extend(local.into_iter().map(|x| x.prefixed(&prefix)));
+                }
+                other => issues.push(Issue::error(
+                    IssueCode::InvalidType,
+                    vec![PathSegment::Key("indicators".into()), PathSegment::Index(i)],
+                    format!(
+                        "indicator {base_i} must be an object, got {}",
+                        type_of(other)
+                    ),
+                )),
+            }
+        }
+    }
+    let mut overlays = Vec::new();
+    if let Some(list) = array_field(obj, "overlays", &mut issues) {
+        for (i, item) in list.iter().take(limit).enumerate() {
+            let prefix = [PathSegment::Key("overlays".into()), PathSegment::Index(i)];
+            match decode_overlay(item) {
+                Ok(o) => overlays.push(o),
+                Err(e) => issues.push(e.prefixed(&prefix)),
+            }
+        }
+    }
+    for key in obj.keys() {
+        if !matches!(
+            key.as_str(),
+            "version"
+                | "symbol"
+                | "ticker"
+                | "timeframe"
+                | "interval"
+                | "overlays"
+                | "indicators"
+                | "commands"
+                | "notes"
+                | "description"
+        ) {
+            issues.push(Issue::warning(
+                IssueCode::UnknownField,
+                k(key),
+                format!("unknown field {:?} ignored", excerpt(key)),
+            ));
+        }
+    }
+    if fatal {
+        return DecodedObjects {
+            objects: None,
+            issues,
+        };
+    }
+    let built = build_chart_objects(&commands);
+    let objects = ChartObjects {
+        version: VERSION.to_owned(),
+        symbol: symbol.or(built.symbol),
+        timeframe: timeframe.or(built.timeframe),
+        overlays,
+        indicators,
+        commands,
+        notes,
+    };
+    DecodedObjects {
+        objects: Some(objects),
+        issues,
+    }
+}
+
+fn array_field<'a>(
+    obj: &'a Map<String, Value>,
+    name: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<&'a Vec<Value>> {
+    match obj.get(name) {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(a)) => Some(a),
+        Some(other) => {
+            issues.push(Issue::error(
+                IssueCode::InvalidType,
+                vec![PathSegment::Key(name.to_owned())],
+                format!("{name} must be an array, got {}", type_of(other)),
+            ));
+            None
+        }
+    }
+}
+
+fn decode_overlay(v: &Value) -> Result<Overlay, Issue> {
+    let Value::Object(m) = v else {
+        return Err(Issue::error(
+            IssueCode::InvalidType,
+            vec![],
+            format!("overlay must be an object, got {}", type_of(v)),
+        ));
+    };
+    let text = |field: &str| -> Result<String, Issue> {
+        match m.get(field) {
+            Some(Value::String(s)) if (1..=64).contains(&s.trim().len()) => Ok(s.trim().to_owned()),
+            Some(Value::String(_)) => Err(Issue::error(
+                IssueCode::InvalidType,
+                vec![PathSegment::Key(field.into())],
+                format!("overlay {field} must be 1-64 characters"),
+            )),
+            None | Some(Value::Null) => Err(Issue::error(
+                IssueCode::MissingField,
+                vec![PathSegment::Key(field.into())],
+                format!("overlay {field} is required"),
+            )),
+            Some(other) => Err(Issue::error(
+                IssueCode::InvalidType,
+                vec![PathSegment::Key(field.into())],
+                format!("overlay {field} must be a string, got {}", type_of(other)),
+            )),
+        }
+    };
+    let name = text("name")?;
+    let kind = text("type")?;
+    let params = match m.get("params") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(p)) => p.clone(),
+        Some(other) => {
+            return Err(Issue::error(
+                IssueCode::InvalidType,
+                vec![PathSegment::Key("params".into())],
+                format!("overlay params must be an object, got {}", type_of(other)),
+            ))
+        }
+    };
+    Ok(Overlay { name, kind, params })
+}

@@ -1,0 +1,110 @@
+//! Command-line tools over core (spec §8): `normalize`, `understand`, `schema`.
+//!
+//! They print exactly what the wasm package returns for the same input (compact JSON, one line).
+//! Exit code 0 whenever a result is printed (issues included); 2 for unreadable input.
+
+use chartgate_core::{
+    chart_command_schema, normalize_chart_command_payload, understand, NormalizeFlags,
+};
+use clap::{Parser, Subcommand};
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+/// Largest payload `normalize` reads from stdin.
+const MAX_STDIN: u64 = 8 * 1024 * 1024;
+
+#[derive(Parser)]
+#[command(
+    name = "chartgate",
+    version,
+    about = "chartgate: chart commands for the AI market-chart assistant"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Normalize a chart-command payload: JSON on stdin, normalized JSON on stdout.
+    Normalize {
+        /// Structured-first mode (PREFER_STRUCTURED_CHART_COMMANDS).
+        #[arg(long)]
+        prefer_structured: bool,
+        /// Take commands from chart_objects when valid (ENABLE_STRUCTURED_CHART_OBJECTS).
+        #[arg(long)]
+        structured_objects: bool,
+        /// The assistant's response text, when the payload has none.
+        #[arg(long)]
+        response_text: Option<String>,
+    },
+    /// Understand a plain-text request: intent and chart commands as JSON.
+    Understand {
+        /// The request, e.g. "show me Tesla on the weekly with the 50-day".
+        text: String,
+    },
+    /// Print the JSON Schema of the chart command list (the model's strict tool schema).
+    Schema,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let out = match cli.command {
+        Cmd::Normalize {
+            prefer_structured,
+            structured_objects,
+            response_text,
+        } => {
+            let input = match read_stdin() {
+                Ok(v) => v,
+                Err(msg) => {
+                    eprintln!("chartgate normalize: {msg}");
+                    return ExitCode::from(2);
+                }
+            };
+            let flags = NormalizeFlags {
+                prefer_structured,
+                structured_objects,
+            };
+            to_json(&normalize_chart_command_payload(
+                &input,
+                response_text.as_deref(),
+                flags,
+            ))
+        }
+        Cmd::Understand { text } => to_json(&understand(&text)),
+        Cmd::Schema => to_json(&chart_command_schema()),
+    };
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{out}") {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chartgate: cannot write output: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    // Serializing our own types to a String cannot fail: no maps with non-string keys, no I/O.
+    serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// Reads the payload: empty input is `null`; otherwise it must be UTF-8 JSON of at most 8 MiB.
+fn read_stdin() -> Result<serde_json::Value, String> {
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_STDIN + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    if buf.len() as u64 > MAX_STDIN {
+        return Err(format!("input exceeds {MAX_STDIN} bytes"));
+    }
+    let text = std::str::from_utf8(&buf).map_err(|e| format!("input is not UTF-8: {e}"))?;
+    if text.trim().is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_str(text).map_err(|e| format!("input is not JSON: {e}"))
+}
