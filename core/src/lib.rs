@@ -6,6 +6,8 @@
 //! The server (native) and the browser (wasm) both call this crate; neither re-implements it.
 
 pub mod command;
+#[doc(hidden)]
+pub mod conformance;
 pub mod issue;
 pub mod legacy;
 pub mod normalize;

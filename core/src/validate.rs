@@ -681,7 +681,12 @@ fn decode_drawing(f: &mut Fields<'_>, issues: &mut Vec<Issue>) -> Option<Drawing
         "support, resistance, horizontal, entry, target, stop_loss, trendline or fibonacci",
     );
     let pattern_id = f.id(issues, "pattern_id");
-    let shape = match style? {
+    let Some(style) = style else {
+        // Without a style the other fields cannot be judged; do not call them unknown.
+        f.used.extend(f.map.keys().map(String::as_str));
+        return None;
+    };
+    let shape = match style {
         DrawingStyle::Trendline => {
             let start_price = f.price("start_price", true, issues);
             let end_price = f.price("end_price", true, issues);
