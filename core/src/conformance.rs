@@ -31,10 +31,13 @@ pub fn run_vector(area: &str, input: &Value) -> Result<Value, String> {
             let payload = input.get("payload").unwrap_or(&Value::Null);
             let text = input.get("responseText").and_then(Value::as_str);
             let flags = match input.get("flags") {
-                Some(f) => serde_json::from_value(f.clone()).map_err(|e| format!("bad flags: {e}"))?,
+                Some(f) => {
+                    serde_json::from_value(f.clone()).map_err(|e| format!("bad flags: {e}"))?
+                }
                 None => crate::NormalizeFlags::default(),
             };
-            serde_json::to_value(crate::normalize_chart_command_payload(payload, text, flags)).map_err(|e| e.to_string())?
+            serde_json::to_value(crate::normalize_chart_command_payload(payload, text, flags))
+                .map_err(|e| e.to_string())?
         }
         "understand" => {
             let s = input.as_str().ok_or("understand input must be a string")?;
@@ -67,7 +70,13 @@ pub fn subset_match(expect: &Value, actual: &Value) -> Result<(), String> {
             }
             (Value::Array(ea), Value::Array(aa)) => {
                 if ea.len() != aa.len() {
-                    return Err(format!("/{}: expected {} items, got {}: {}", path.join("/"), ea.len(), aa.len(), a));
+                    return Err(format!(
+                        "/{}: expected {} items, got {}: {}",
+                        path.join("/"),
+                        ea.len(),
+                        aa.len(),
+                        a
+                    ));
                 }
                 for (i, (ev, av)) in ea.iter().zip(aa).enumerate() {
                     path.push(i.to_string());
@@ -90,7 +99,11 @@ mod tests {
 
     #[test]
     fn subset_match_is_strict_where_it_speaks() {
-        assert!(subset_match(&json!({"a": [1, {"b": 2}]}), &json!({"a": [1, {"b": 2, "c": 3}], "d": 4})).is_ok());
+        assert!(subset_match(
+            &json!({"a": [1, {"b": 2}]}),
+            &json!({"a": [1, {"b": 2, "c": 3}], "d": 4})
+        )
+        .is_ok());
         assert!(subset_match(&json!({"a": [1]}), &json!({"a": [1, 2]})).is_err());
         assert!(subset_match(&json!({"a": 1}), &json!({"a": 2})).is_err());
         assert!(subset_match(&json!({"a": 1}), &json!({})).is_err());

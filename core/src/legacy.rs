@@ -27,6 +27,9 @@ pub struct Parsed {
     pub issues: Vec<crate::issue::Issue>,
 }
 
+/// Most `:`-separated arguments a known verb takes (DRAW:TRENDLINE has 6).
+const MAX_ARGS: usize = 8;
+
 /// Verbs this parser understands (upper case). Anything else becomes `raw`.
 pub const KNOWN_VERBS: [&str; 24] = [
     "LOAD",
@@ -58,8 +61,10 @@ const MORE_VERBS: [&str; 3] = ["PATTERN", "CLEAR", "STOP_LOSS"];
 
 /// Whether `verb` (any case) is a legacy verb this parser understands.
 pub fn is_known_verb(verb: &str) -> bool {
-    let v = verb.to_ascii_uppercase();
-    KNOWN_VERBS.contains(&v.as_str()) || MORE_VERBS.contains(&v.as_str())
+    KNOWN_VERBS
+        .iter()
+        .chain(MORE_VERBS.iter())
+        .any(|v| v.eq_ignore_ascii_case(verb))
 }
 
 /// Parses one legacy string, which may hold several space-separated commands.
@@ -132,24 +137,50 @@ fn err(code: IssueCode, msg: impl Into<String>) -> Issue {
 /// error; an unknown verb is `raw` plus an `unknown_verb` warning.
 fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
     let mut parts = token.split(':');
-    let verb = parts.next().unwrap_or_default().to_ascii_uppercase();
-    let args: Vec<&str> = parts.collect();
-    let kind = match verb.as_str() {
-        "LOAD" | "CHART" => parse_load(&args)?,
+    let verb_raw = parts.next().unwrap_or_default();
+    // Upper-case the verb into a stack buffer: no allocation on the hot path.
+    let mut buf = [0u8; 16];
+    let verb: &str = if verb_raw.len() <= buf.len() && verb_raw.is_ascii() {
+        let b = &mut buf[..verb_raw.len()];
+        b.copy_from_slice(verb_raw.as_bytes());
+        b.make_ascii_uppercase();
+        std::str::from_utf8(b).unwrap_or_default()
+    } else {
+        ""
+    };
+    let mut arg_buf = [""; MAX_ARGS];
+    let mut n_args = 0;
+    for part in parts {
+        if n_args == MAX_ARGS {
+            if is_known_verb(verb) {
+                return Err(err(
+                    IssueCode::InvalidType,
+                    format!("{verb} has more than {MAX_ARGS} arguments"),
+                ));
+            }
+            n_args = 0; // unknown verb: kept raw below whatever its arguments
+            break;
+        }
+        arg_buf[n_args] = part;
+        n_args += 1;
+    }
+    let args = &arg_buf[..n_args];
+    let kind = match verb {
+        "LOAD" | "CHART" => parse_load(args)?,
         "TIMEFRAME" => {
-            let [v] = exact::<1>(&verb, &args)?;
+            let [v] = exact::<1>(verb, args)?;
             CommandKind::Timeframe(TimeframeChange {
                 value: timeframe(v)?,
             })
         }
-        "INDICATOR" => parse_indicator(&verb, &args, None)?,
-        "ADD" | "SHOW" => parse_indicator(&verb, &args, Some(true))?,
-        "REMOVE" | "HIDE" => parse_indicator(&verb, &args, Some(false))?,
+        "INDICATOR" => parse_indicator(verb, args, None)?,
+        "ADD" | "SHOW" => parse_indicator(verb, args, Some(true))?,
+        "REMOVE" | "HIDE" => parse_indicator(verb, args, Some(false))?,
         "SUPPORT" | "RESISTANCE" | "HORIZONTAL" | "ENTRY" | "TARGET" | "STOPLOSS" | "STOP"
         | "STOP_LOSS" => {
             let style = DrawingStyle::parse(&verb)
                 .ok_or_else(|| err(IssueCode::UnknownVerb, "unknown drawing"))?;
-            let [p] = exact::<1>(&verb, &args)?;
+            let [p] = exact::<1>(verb, args)?;
             let shape = DrawingShape::level(style, price(p)?)
                 .ok_or_else(|| err(IssueCode::InvalidValue, "not a level"))?;
             CommandKind::Drawing(Drawing {
@@ -158,21 +189,21 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
             })
         }
         "TRENDLINE" => CommandKind::Drawing(Drawing {
-            shape: trendline(&verb, &args, false)?,
+            shape: trendline(verb, args, false)?,
             pattern_id: None,
         }),
         "FIBONACCI" => {
-            let [a, b] = exact::<2>(&verb, &args)?;
+            let [a, b] = exact::<2>(verb, args)?;
             CommandKind::Drawing(Drawing {
                 shape: fibonacci(price(a)?, price(b)?)?,
                 pattern_id: None,
             })
         }
-        "DRAW" => parse_draw(&args)?,
-        "ANNOTATE" => parse_annotate(&args)?,
+        "DRAW" => parse_draw(args)?,
+        "ANNOTATE" => parse_annotate(args)?,
         "ZOOM" => {
             if args.is_empty() || args.len() > 2 {
-                return Err(arity(&verb, "1 or 2"));
+                return Err(arity(verb, "1 or 2"));
             }
             let direction = parse_token(ZoomDirection::ALL, ZoomDirection::as_wire, args[0])
                 .ok_or_else(|| {
@@ -191,7 +222,7 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
             CommandKind::Zoom(Zoom { direction, amount })
         }
         "RESET" => {
-            let target = match args.as_slice() {
+            let target = match args {
                 [] => ResetTarget::View,
                 [t] => parse_token(ResetTarget::ALL, ResetTarget::as_wire, t).ok_or_else(|| {
                     err(
@@ -199,12 +230,12 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
                         format!("reset target must be VIEW or SCALE, got {:?}", excerpt(t)),
                     )
                 })?,
-                _ => return Err(arity(&verb, "0 or 1")),
+                _ => return Err(arity(verb, "0 or 1")),
             };
             CommandKind::Reset(Reset { target })
         }
         "CROSSHAIR" => {
-            let mode = match args.as_slice() {
+            let mode = match args {
                 [] => CrosshairMode::Toggle,
                 [m] => {
                     parse_token(CrosshairMode::ALL, CrosshairMode::as_wire, m).ok_or_else(|| {
@@ -217,12 +248,12 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
                         )
                     })?
                 }
-                _ => return Err(arity(&verb, "0 or 1")),
+                _ => return Err(arity(verb, "0 or 1")),
             };
             CommandKind::Crosshair(Crosshair { mode })
         }
         "STYLE" => {
-            let [t] = exact::<1>(&verb, &args)?;
+            let [t] = exact::<1>(verb, args)?;
             let chart_type = ChartType::parse(t).ok_or_else(|| {
                 err(
                     IssueCode::InvalidValue,
@@ -235,16 +266,20 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
             CommandKind::Style(Style { chart_type })
         }
         "SCROLL" => {
-            let [t] = exact::<1>(&verb, &args)?;
+            let [t] = exact::<1>(verb, args)?;
             CommandKind::Scroll(scroll(t)?)
         }
-        "PATTERN" => parse_pattern(&args)?,
-        "CLEAR" => parse_clear(&args)?,
+        "PATTERN" => parse_pattern(args)?,
+        "CLEAR" => parse_clear(args)?,
         _ => {
+            let shown = token.split(':').next().unwrap_or_default();
             let warning = Issue::warning(
                 IssueCode::UnknownVerb,
                 vec![],
-                format!("unknown verb {:?}; kept as a raw command", excerpt(&verb)),
+                format!(
+                    "unknown verb {:?}; kept as a raw command",
+                    excerpt(&shown.to_uppercase())
+                ),
             );
             return Ok((
                 Command::new(CommandKind::Raw(Raw {
@@ -473,25 +508,21 @@ fn parse_indicator(
     let mut rest = rest;
     if verb_enabled.is_none() {
         if let Some(first) = rest.first() {
-            match first.trim().to_ascii_uppercase().as_str() {
-                "ON" => {
-                    enabled = true;
-                    rest = &rest[1..];
-                }
-                "OFF" => {
-                    enabled = false;
-                    rest = &rest[1..];
-                }
-                _ if parse_non_negative_int(first).is_some() => {}
-                other => {
-                    return Err(err(
-                        IssueCode::InvalidValue,
-                        format!(
-                            "indicator state must be ON or OFF, got {:?}",
-                            excerpt(other)
-                        ),
-                    ))
-                }
+            let state = first.trim();
+            if state.eq_ignore_ascii_case("ON") {
+                enabled = true;
+                rest = &rest[1..];
+            } else if state.eq_ignore_ascii_case("OFF") {
+                enabled = false;
+                rest = &rest[1..];
+            } else if parse_non_negative_int(state).is_none() {
+                return Err(err(
+                    IssueCode::InvalidValue,
+                    format!(
+                        "indicator state must be ON or OFF, got {:?}",
+                        excerpt(state)
+                    ),
+                ));
             }
         }
     }

@@ -40,6 +40,10 @@ pub fn format_shortest(v: f64) -> String {
     if v == 0.0 {
         return "0".to_owned();
     }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        // Integral and exactly representable: the integer digits are the shortest form.
+        return (v as i64).to_string();
+    }
     if !v.is_finite() {
         return if v.is_nan() {
             "NaN".into()

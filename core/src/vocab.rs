@@ -198,10 +198,10 @@ impl IndicatorName {
     ///
     /// `Some((name, Some(period)))` may carry a period outside [`PERIOD_RANGE`]; callers check it.
     pub fn parse_with_period(raw: &str) -> Option<(IndicatorName, Option<u32>)> {
-        let s = raw.trim().to_ascii_uppercase();
-        if let Some(name) = Self::parse_plain(&s) {
+        if let Some(name) = Self::parse_plain(raw.trim()) {
             return Some((name, None));
         }
+        let s = raw.trim().to_ascii_uppercase();
         let digits_at = s.find(|c: char| c.is_ascii_digit())?;
         let (head, digits) = s.split_at(digits_at);
         let head = head.trim_end_matches(['_', '-']);
@@ -220,20 +220,30 @@ impl IndicatorName {
 
     /// Parses a name or plain alias (no embedded period), case-insensitive.
     pub fn parse(raw: &str) -> Option<IndicatorName> {
-        Self::parse_plain(&raw.trim().to_ascii_uppercase())
+        Self::parse_plain(raw.trim())
     }
 
-    fn parse_plain(upper: &str) -> Option<IndicatorName> {
-        if let Some(n) = IndicatorName::ALL.iter().find(|n| n.as_wire() == upper) {
+    /// Case-insensitive match against names and plain aliases, without allocating.
+    fn parse_plain(s: &str) -> Option<IndicatorName> {
+        if let Some(n) = IndicatorName::ALL
+            .iter()
+            .find(|n| n.as_wire().eq_ignore_ascii_case(s))
+        {
             return Some(*n);
         }
-        Some(match upper {
-            "MA" => IndicatorName::Sma,
-            "BB" | "BOLLINGER_BANDS" | "BOLLINGERBANDS" | "BBANDS" => IndicatorName::Bollinger,
-            "VOL" => IndicatorName::Volume,
-            "STOCH" => IndicatorName::Stochastic,
-            _ => return None,
-        })
+        const ALIASES: [(&str, IndicatorName); 7] = [
+            ("MA", IndicatorName::Sma),
+            ("BB", IndicatorName::Bollinger),
+            ("BOLLINGER_BANDS", IndicatorName::Bollinger),
+            ("BOLLINGERBANDS", IndicatorName::Bollinger),
+            ("BBANDS", IndicatorName::Bollinger),
+            ("VOL", IndicatorName::Volume),
+            ("STOCH", IndicatorName::Stochastic),
+        ];
+        ALIASES
+            .iter()
+            .find(|(a, _)| a.eq_ignore_ascii_case(s))
+            .map(|(_, n)| *n)
     }
 }
 

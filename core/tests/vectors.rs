@@ -13,16 +13,29 @@ fn vectors_dir() -> PathBuf {
 
 fn load_all() -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
-    let mut areas: Vec<_> = std::fs::read_dir(vectors_dir()).expect("tests/vectors exists").flatten().filter(|e| e.path().is_dir()).collect();
+    let mut areas: Vec<_> = std::fs::read_dir(vectors_dir())
+        .expect("tests/vectors exists")
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
     areas.sort_by_key(|e| e.path());
     for area in areas {
         let area_name = area.file_name().to_string_lossy().into_owned();
-        let mut files: Vec<_> = std::fs::read_dir(area.path()).expect("area dir").flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+        let mut files: Vec<_> = std::fs::read_dir(area.path())
+            .expect("area dir")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
         files.sort();
         for f in files {
             let text = std::fs::read_to_string(&f).expect("vector file readable");
-            let list: Vec<Value> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-            let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let list: Vec<Value> =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let stem = f
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             for (i, v) in list.into_iter().enumerate() {
                 out.push((area_name.clone(), format!("{area_name}/{stem}#{i}"), v));
             }
@@ -52,7 +65,13 @@ fn every_vector_matches_its_expectation_and_the_native_results_file() {
             Err(e) => failures.push(format!("{id}: {e}")),
         }
     }
-    assert!(failures.is_empty(), "{} of {} vectors failed:\n{}", failures.len(), vectors.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors failed:\n{}",
+        failures.len(),
+        vectors.len(),
+        failures.join("\n")
+    );
 
     let path = vectors_dir().join("native-results.json");
     let current = serde_json::to_string_pretty(&results).expect("serializable") + "\n";

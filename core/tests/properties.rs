@@ -1,0 +1,298 @@
+//! Property tests: legacy ↔ structured round trips for every generated valid command, and
+//! normalization that never panics, always terminates, and is idempotent on its own output.
+
+use chartgate_core::command::*;
+use chartgate_core::vocab::*;
+use chartgate_core::{
+    decode_command, normalize_chart_command_payload, parse_legacy, Command, NormalizeFlags,
+};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn price() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        (1u32..100_000).prop_map(f64::from),
+        (1u64..10_000_000_000).prop_map(|c| c as f64 / 100.0),
+        (1e-9f64..1e15f64),
+    ]
+}
+
+fn pick<T: Copy + std::fmt::Debug + 'static>(all: &'static [T]) -> impl Strategy<Value = T> {
+    (0..all.len()).prop_map(move |i| all[i])
+}
+
+fn id() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9_.-]{1,12}"
+}
+
+fn snake() -> impl Strategy<Value = String> {
+    "[a-z][a-z0-9_]{0,20}"
+}
+
+fn symbol() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[A-Z]{1,5}",
+        "[A-Z]{1,4}\\.[A-Z]",
+        "[A-Z]{2,5}-(USD|USDT|USDC|EUR|BTC|ETH)",
+        "\\^[A-Z0-9]{1,6}",
+        "[A-Z]{6}=X",
+        "[A-Z]{1,3}=F",
+    ]
+}
+
+fn shape() -> impl Strategy<Value = DrawingShape> {
+    prop_oneof![
+        (
+            pick(DrawingStyle::ALL).prop_filter("level", |s| s.is_level()),
+            price()
+        )
+            .prop_map(|(s, p)| DrawingShape::level(s, p).expect("level style")),
+        (
+            price(),
+            price(),
+            proptest::option::of((0u64..4_000_000_000, 0u64..4_000_000_000))
+        )
+            .prop_map(|(a, b, t)| DrawingShape::Trendline {
+                start_price: a,
+                end_price: b,
+                start_time: t.map(|t| t.0),
+                end_time: t.map(|t| t.1),
+            }),
+        (price(), price())
+            .prop_filter("distinct", |(a, b)| a != b)
+            .prop_map(|(a, b)| DrawingShape::Fibonacci {
+                high: a.max(b),
+                low: a.min(b)
+            }),
+    ]
+}
+
+fn kind() -> impl Strategy<Value = CommandKind> {
+    prop_oneof![
+        (symbol(), proptest::option::of(pick(AssetType::ALL)))
+            .prop_map(|(symbol, asset_type)| CommandKind::Load(Load { symbol, asset_type })),
+        pick(Timeframe::ALL).prop_map(|value| CommandKind::Timeframe(TimeframeChange { value })),
+        (
+            pick(IndicatorName::ALL),
+            any::<bool>(),
+            proptest::option::of(1u32..=500)
+        )
+            .prop_map(|(name, enabled, p)| CommandKind::Indicator(Indicator {
+                name,
+                enabled,
+                params: p.map(|period| IndicatorParams { period }),
+            })),
+        (shape(), proptest::option::of(id()))
+            .prop_map(|(shape, pattern_id)| CommandKind::Drawing(Drawing { shape, pattern_id })),
+        (pick(ZoomDirection::ALL), proptest::option::of(price()))
+            .prop_map(|(direction, amount)| CommandKind::Zoom(Zoom { direction, amount })),
+        pick(ResetTarget::ALL).prop_map(|target| CommandKind::Reset(Reset { target })),
+        pick(CrosshairMode::ALL).prop_map(|mode| CommandKind::Crosshair(Crosshair { mode })),
+        pick(ChartType::ALL).prop_map(|chart_type| CommandKind::Style(Style { chart_type })),
+        prop_oneof![
+            (1000u32..=9999, 1u32..=12, 1u32..=28).prop_map(|(y, m, d)| Scroll::Date {
+                date: format!("{y:04}-{m:02}-{d:02}")
+            }),
+            (0u64..100_000_000_000).prop_map(|time| Scroll::Time { time }),
+        ]
+        .prop_map(CommandKind::Scroll),
+        prop_oneof![
+            (
+                snake(),
+                proptest::option::of(id()),
+                proptest::option::of(snake()),
+                proptest::option::of((0u64..100_000, 0u64..100_000))
+            )
+                .prop_map(|(t, pid, status, c)| Pattern {
+                    pattern_type: Some(t),
+                    pattern_id: pid,
+                    status,
+                    start_candle: c.map(|c| c.0),
+                    end_candle: c.map(|c| c.1),
+                }),
+            (id(), proptest::option::of(snake())).prop_map(|(pid, status)| Pattern {
+                pattern_type: None,
+                pattern_id: Some(pid),
+                status,
+                start_candle: None,
+                end_candle: None
+            }),
+        ]
+        .prop_map(CommandKind::Pattern),
+        prop_oneof![
+            pick(ClearTarget::ALL).prop_map(|target| Clear {
+                target,
+                pattern_id: None
+            }),
+            id().prop_map(|pid| Clear {
+                target: ClearTarget::Pattern,
+                pattern_id: Some(pid)
+            }),
+        ]
+        .prop_map(CommandKind::Clear),
+    ]
+}
+
+/// Arbitrary JSON, including deep nesting, long strings and extreme numbers.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|i| json!(i)),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
+        prop_oneof![Just(1e308), Just(-0.0), Just(5e-324), Just(f64::MAX)].prop_map(|f| json!(f)),
+        ".{0,40}".prop_map(Value::String),
+        "(LOAD|ADD|SUPPORT|FIBONACCI|DRAW|ZOOM|FOO|TIMEFRAME|PATTERN|CLEAR)(:[A-Za-z0-9.=^-]{0,8}){0,5}".prop_map(Value::String),
+        (0usize..3).prop_map(|n| Value::String("Z".repeat(n * 40_000))),
+        prop_oneof![Just("type"), Just("payload"), Just("chart_commands"), Just("version"), Just("2.0"), Just("NaN"), Just("Infinity")].prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(12, 256, 8, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+            proptest::collection::vec(
+                (
+                    prop_oneof![
+                        Just("type".to_owned()),
+                        Just("payload".to_owned()),
+                        Just("legacy".to_owned()),
+                        Just("symbol".to_owned()),
+                        Just("chart_commands".to_owned()),
+                        Just("chart_commands_structured".to_owned()),
+                        Just("chart_objects".to_owned()),
+                        Just("version".to_owned()),
+                        Just("commands".to_owned()),
+                        Just("responseText".to_owned()),
+                        "[a-z_]{1,10}",
+                    ],
+                    inner
+                ),
+                0..6
+            )
+            .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+/// Payloads that look like what producers send: valid commands in all three shapes, mixed with junk.
+fn payload() -> impl Strategy<Value = Value> {
+    (
+        proptest::collection::vec(kind(), 0..8),
+        proptest::collection::vec(kind(), 0..8),
+        proptest::option::of(proptest::collection::vec(kind(), 0..6)),
+        proptest::collection::vec(any_json(), 0..3),
+    )
+        .prop_map(|(legacy, structured, objects, junk)| {
+            let mut legacy: Vec<Value> = legacy
+                .into_iter()
+                .map(|k| json!(Command::new(k).legacy()))
+                .collect();
+            let mut structured: Vec<Value> = structured
+                .into_iter()
+                .map(|k| serde_json::to_value(Command::new(k)).expect("serializable"))
+                .collect();
+            for (i, j) in junk.into_iter().enumerate() {
+                if i % 2 == 0 {
+                    legacy.push(j);
+                } else {
+                    structured.push(j);
+                }
+            }
+            let mut obj =
+                json!({ "chart_commands": legacy, "chart_commands_structured": structured });
+            if let Some(cmds) = objects {
+                let cmds: Vec<Command> = cmds.into_iter().map(Command::new).collect();
+                obj["chart_objects"] =
+                    serde_json::to_value(chartgate_core::build_chart_objects(&cmds))
+                        .expect("serializable");
+            }
+            obj
+        })
+}
+
+fn flags() -> impl Strategy<Value = NormalizeFlags> {
+    (any::<bool>(), any::<bool>()).prop_map(|(prefer_structured, structured_objects)| {
+        NormalizeFlags {
+            prefer_structured,
+            structured_objects,
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn legacy_round_trip_for_every_valid_command(k in kind()) {
+        let c = Command::new(k);
+        let parsed = parse_legacy(c.legacy());
+        prop_assert!(parsed.issues.is_empty(), "{}: {:?}", c.legacy(), parsed.issues);
+        prop_assert_eq!(parsed.commands.len(), 1);
+        prop_assert_eq!(&parsed.commands[0], &c);
+        prop_assert_eq!(parsed.commands[0].legacy(), c.legacy());
+    }
+
+    #[test]
+    fn structured_round_trip_for_every_valid_command(k in kind()) {
+        let c = Command::new(k);
+        let wire = serde_json::to_value(&c).expect("serializable");
+        let d = decode_command(&wire);
+        prop_assert!(d.issues.is_empty(), "{wire}: {:?}", d.issues);
+        prop_assert_eq!(d.command.as_ref(), Some(&c));
+    }
+
+    #[test]
+    fn canonical_legacy_is_a_fixed_point(s in "[A-Za-z_]{1,12}(:[A-Za-z0-9.=^_-]{0,10}){0,5}") {
+        let once = parse_legacy(&s);
+        for c in &once.commands {
+            let again = parse_legacy(c.legacy());
+            prop_assert_eq!(again.commands.len(), 1);
+            prop_assert_eq!(again.commands[0].legacy(), c.legacy());
+        }
+    }
+
+    #[test]
+    fn normalize_never_panics_on_arbitrary_json(v in any_json(), f in flags(), text in proptest::option::of(".{0,20}")) {
+        let out = normalize_chart_command_payload(&v, text.as_deref(), f);
+        prop_assert!(out.commands.len() <= 3 * chartgate_core::MAX_COMMANDS);
+        prop_assert!(serde_json::to_string(&out).is_ok());
+    }
+
+    #[test]
+    fn normalize_is_idempotent_on_its_own_output(p in payload(), f in flags()) {
+        let once = normalize_chart_command_payload(&p, None, f);
+        let wire = serde_json::to_value(&once).expect("serializable");
+        let twice = normalize_chart_command_payload(&wire, None, f);
+        prop_assert_eq!(&twice.legacy, &once.legacy);
+        prop_assert_eq!(&twice.structured, &once.structured);
+        prop_assert_eq!(&twice.objects, &once.objects);
+        prop_assert_eq!(&twice.response_text, &once.response_text);
+        prop_assert_eq!(&twice.commands, &once.commands);
+        prop_assert_eq!(twice.mode, once.mode);
+        prop_assert_eq!(twice.source, once.source);
+        prop_assert!(twice.issues.iter().all(|i| !i.is_error()), "{:?}", twice.issues);
+    }
+}
+
+#[test]
+fn normalize_terminates_on_nesting_at_the_parser_limit() {
+    // serde_json refuses input nested deeper than 128; everything it accepts must normalize.
+    let deep = format!("{}1{}", "[".repeat(127), "]".repeat(127));
+    let v: Value = serde_json::from_str(&deep).expect("127 levels parse");
+    let out = normalize_chart_command_payload(
+        &json!({ "chart_commands": v.clone(), "chart_commands_structured": v.clone(), "chart_objects": v }),
+        None,
+        NormalizeFlags::default(),
+    );
+    assert!(out.commands.is_empty());
+    assert!(!out.issues.is_empty());
+    let too_deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    assert!(serde_json::from_str::<Value>(&too_deep).is_err());
+}
+
+#[test]
+fn huge_strings_are_bounded_not_parsed() {
+    let big = "LOAD:TSLA ".repeat(200_000);
+    let out = normalize_chart_command_payload(&json!([big]), None, NormalizeFlags::default());
+    assert!(out.commands.is_empty());
+    assert_eq!(out.issues[0].code.as_str(), "too_long");
+}
