@@ -5,6 +5,8 @@
 //! required (optional ones are nullable), `oneOf` becomes `anyOf`, `const` becomes a one-value
 //! `enum`, and `format` hints are dropped. Tool-call arguments still go through validation.
 
+#[cfg(test)]
+use crate::command::Command;
 use crate::command::CommandKind;
 use schemars::transform::{transform_subschemas, Transform};
 use schemars::{JsonSchema, Schema};
@@ -88,4 +90,101 @@ pub fn chart_commands_tool() -> Value {
             "parameters": chart_command_schema(),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn walk(v: &Value, path: &str, problems: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for banned in ["oneOf", "allOf", "const", "format"] {
+                    if m.contains_key(banned) {
+                        problems.push(format!("{path}: has {banned}"));
+                    }
+                }
+                if let Some(Value::Object(props)) = m.get("properties") {
+                    if m.get("additionalProperties") != Some(&Value::Bool(false)) {
+                        problems.push(format!("{path}: object not closed"));
+                    }
+                    let required: Vec<&str> = m
+                        .get("required")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default();
+                    for k in props.keys() {
+                        if !required.contains(&k.as_str()) {
+                            problems.push(format!("{path}: property {k} not required"));
+                        }
+                    }
+                }
+                for (k, child) in m {
+                    walk(child, &format!("{path}/{k}"), problems);
+                }
+            }
+            Value::Array(a) => {
+                for (i, child) in a.iter().enumerate() {
+                    walk(child, &format!("{path}/{i}"), problems);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn schema_is_strict_mode_compatible() {
+        let schema = chart_command_schema();
+        let mut problems = Vec::new();
+        walk(&schema, "", &mut problems);
+        assert!(problems.is_empty(), "{problems:#?}");
+        assert_eq!(schema["type"], "object");
+        assert_eq!(schema["required"], json!(["commands"]));
+        let branches = schema["$defs"]["CommandKind"]["anyOf"]
+            .as_array()
+            .map(Vec::len);
+        assert_eq!(branches, Some(CommandKind::TYPES.len()));
+    }
+
+    #[test]
+    fn what_a_strict_model_sends_passes_validation() {
+        // Strict mode makes every optional field present and null.
+        let args = json!({"commands": [
+            {"type": "load", "payload": {"symbol": "TSLA", "asset_type": null}},
+            {"type": "timeframe", "payload": {"value": "1W"}},
+            {"type": "indicator", "payload": {"name": "SMA", "enabled": true, "params": {"period": 50}}},
+            {"type": "indicator", "payload": {"name": "RSI", "enabled": true, "params": null}},
+            {"type": "drawing", "payload": {"style": "support", "price": 430, "pattern_id": null}},
+            {"type": "drawing", "payload": {"style": "trendline", "start_price": 410, "end_price": 440, "start_time": null, "end_time": null, "pattern_id": null}},
+            {"type": "zoom", "payload": {"direction": "in", "amount": null}},
+            {"type": "pattern", "payload": {"pattern_type": "double_top", "pattern_id": null, "status": null, "start_candle": null, "end_candle": null}},
+            {"type": "clear", "payload": {"target": "drawings", "pattern_id": null}}
+        ]});
+        let out = crate::validate_commands(&args["commands"]);
+        assert!(out.issues.is_empty(), "{:?}", out.issues);
+        let legacy: Vec<&str> = out.commands.iter().map(Command::legacy).collect();
+        assert_eq!(
+            legacy,
+            [
+                "LOAD:TSLA",
+                "TIMEFRAME:1W",
+                "INDICATOR:SMA:ON:50",
+                "INDICATOR:RSI:ON",
+                "SUPPORT:430",
+                "TRENDLINE:410:440",
+                "ZOOM:IN",
+                "PATTERN:DOUBLE_TOP",
+                "CLEAR:DRAWINGS"
+            ]
+        );
+    }
+
+    #[test]
+    fn tool_definition_is_named_and_strict() {
+        let tool = chart_commands_tool();
+        assert_eq!(tool["function"]["name"], TOOL_NAME);
+        assert_eq!(tool["function"]["strict"], true);
+        assert_eq!(tool["function"]["parameters"], chart_command_schema());
+    }
 }

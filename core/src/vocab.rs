@@ -459,3 +459,72 @@ pub fn is_valid_rfc3339(s: &str) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbol_shapes() {
+        for (raw, want) in [
+            (" tsla ", Some("TSLA")),
+            ("brk.b", Some("BRK.B")),
+            ("btc-usd", Some("BTC-USD")),
+            ("^gspc", Some("^GSPC")),
+            ("eurusd=x", Some("EURUSD=X")),
+            ("es=f", Some("ES=F")),
+            ("GOOGLE", None),
+            ("BTC-XYZ", None),
+            ("EUR=X", None),
+            ("", None),
+            ("TSLÄ", None),
+            ("^ABCDEFGHIJKL", None),
+        ] {
+            assert_eq!(canonical_symbol(raw).as_deref(), want, "{raw:?}");
+        }
+        assert_eq!(symbol_shape("BTC-USD"), Some(AssetType::Crypto));
+        assert_eq!(symbol_shape("^VIX"), Some(AssetType::Index));
+    }
+
+    #[test]
+    fn minutes_and_months_never_collapse() {
+        assert_eq!(Timeframe::parse("1m"), Some(Timeframe::M1));
+        assert_eq!(Timeframe::parse("1M"), Some(Timeframe::Mo1));
+        assert_eq!(Timeframe::parse("M1"), Some(Timeframe::M1));
+        assert_eq!(Timeframe::parse("1MON"), Some(Timeframe::Mo1));
+        assert_eq!(Timeframe::parse("1mo"), Some(Timeframe::Mo1));
+        assert_eq!(Timeframe::parse("ALL"), Some(Timeframe::Max));
+        assert_eq!(Timeframe::parse("7d"), None);
+    }
+
+    #[test]
+    fn dates_and_timestamps() {
+        assert!(is_valid_date("2024-02-29"));
+        assert!(!is_valid_date("2023-02-29"));
+        assert!(!is_valid_date("2024-04-31"));
+        assert!(!is_valid_date("24-04-01"));
+        assert!(is_valid_rfc3339("2024-03-01T14:30:00Z"));
+        assert!(is_valid_rfc3339("2024-03-01T14:30:00.123+02:00"));
+        assert!(!is_valid_rfc3339("2024-03-01 14:30"));
+        assert!(!is_valid_rfc3339("2024-03-01T25:00:00Z"));
+        assert!(!is_valid_rfc3339("2024-03-01T14:30:00+2:00"));
+    }
+
+    #[test]
+    fn indicator_aliases_with_periods() {
+        assert_eq!(
+            IndicatorName::parse_with_period("ma50"),
+            Some((IndicatorName::Sma, Some(50)))
+        );
+        assert_eq!(
+            IndicatorName::parse_with_period("EMA_20"),
+            Some((IndicatorName::Ema, Some(20)))
+        );
+        assert_eq!(
+            IndicatorName::parse_with_period("bb"),
+            Some((IndicatorName::Bollinger, None))
+        );
+        assert_eq!(IndicatorName::parse_with_period("RSI14"), None);
+        assert_eq!(IndicatorName::parse_with_period("MA99999"), None);
+    }
+}
