@@ -178,7 +178,7 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
         "REMOVE" | "HIDE" => parse_indicator(verb, args, Some(false))?,
         "SUPPORT" | "RESISTANCE" | "HORIZONTAL" | "ENTRY" | "TARGET" | "STOPLOSS" | "STOP"
         | "STOP_LOSS" => {
-            let style = DrawingStyle::parse(&verb)
+            let style = DrawingStyle::parse(verb)
                 .ok_or_else(|| err(IssueCode::UnknownVerb, "unknown drawing"))?;
             let [p] = exact::<1>(verb, args)?;
             let shape = DrawingShape::level(style, price(p)?)

@@ -13,6 +13,7 @@ pub const VERSION: &str = "2.0";
 /// Chart objects v2.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+#[cfg_attr(feature = "ts", tsify(missing_as_null))]
 pub struct ChartObjects {
     /// Always `"2.0"`.
     pub version: String,
@@ -88,6 +89,35 @@ fn payload_map(c: &Command) -> Map<String, Value> {
     }
 }
 
+/// Decodes `symbol` or `timeframe`: a present but invalid value makes the objects unusable (`fatal`).
+fn decode_scalar<T>(
+    found: Option<(&str, &Value)>,
+    parse: impl Fn(&str) -> Result<T, Issue>,
+    issues: &mut Vec<Issue>,
+    fatal: &mut bool,
+) -> Option<T> {
+    let (name, v) = found?;
+    let r = match v {
+        Value::String(s) => parse(s),
+        other => Err(Issue::error(
+            IssueCode::InvalidType,
+            vec![],
+            format!("{name} must be a string, got {}", type_of(other)),
+        )),
+    };
+    match r {
+        Ok(t) => Some(t),
+        Err(e) => {
+            issues.push(Issue {
+                path: vec![PathSegment::Key(name.to_owned())],
+                ..e
+            });
+            *fatal = true;
+            None
+        }
+    }
+}
+
 /// The result of decoding `chart_objects`.
 #[derive(Debug, Default)]
 pub struct DecodedObjects {
@@ -142,46 +172,18 @@ pub fn decode_chart_objects(v: &Value, limit: usize) -> DecodedObjects {
             .or_else(|| obj.get(b).filter(|v| !v.is_null()).map(|v| (b, v)))
     };
 
-    let symbol = match pick("symbol", "ticker") {
-        None => None,
-        Some((name, Value::String(s))) => match crate::legacy::symbol(s) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                issues.push(Issue { path: k(name), ..e });
-                fatal = true;
-                None
-            }
-        },
-        Some((name, other)) => {
-            issues.push(Issue::error(
-                IssueCode::InvalidType,
-                k(name),
-                format!("{name} must be a string, got {}", type_of(other)),
-            ));
-            fatal = true;
-            None
-        }
-    };
-    let timeframe = match pick("timeframe", "interval") {
-        None => None,
-        Some((name, Value::String(s))) => match crate::legacy::timeframe(s) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                issues.push(Issue { path: k(name), ..e });
-                fatal = true;
-                None
-            }
-        },
-        Some((name, other)) => {
-            issues.push(Issue::error(
-                IssueCode::InvalidType,
-                k(name),
-                format!("{name} must be a string, got {}", type_of(other)),
-            ));
-            fatal = true;
-            None
-        }
-    };
+    let symbol = decode_scalar(
+        pick("symbol", "ticker"),
+        crate::legacy::symbol,
+        &mut issues,
+        &mut fatal,
+    );
+    let timeframe = decode_scalar(
+        pick("timeframe", "interval"),
+        crate::legacy::timeframe,
+        &mut issues,
+        &mut fatal,
+    );
     let notes = match pick("notes", "description") {
         None => None,
         Some((name, v)) => optional_text(Some(v), name, &mut issues),

@@ -280,24 +280,26 @@ impl<'a> Fields<'a> {
         issues.push(Issue::error(code, self.path(field), msg));
     }
 
-    fn string(
+    /// Reads `name` with `extract`; a value of another JSON type is `invalid_type`, an absent
+    /// required one `missing_field`.
+    fn typed<T>(
         &mut self,
         name: &str,
         extra: &[&str],
         required: bool,
         issues: &mut Vec<Issue>,
-    ) -> Option<(&'a str, String)> {
+        expected: &str,
+        extract: impl Fn(&'a Value) -> Option<T>,
+    ) -> Option<(T, String)> {
         match self.get(name, extra) {
-            Some((Value::String(s), k)) => Some((s.as_str(), k)),
-            Some((other, k)) => {
-                self.fail(
-                    issues,
-                    &k,
-                    IssueCode::InvalidType,
-                    format!("{k} must be a string, got {}", type_of(other)),
-                );
-                None
-            }
+            Some((v, k)) => match extract(v) {
+                Some(t) => Some((t, k)),
+                None => {
+                    let msg = format!("{k} must be {expected}, got {}", type_of(v));
+                    self.fail(issues, &k, IssueCode::InvalidType, msg);
+                    None
+                }
+            },
             None => {
                 if required {
                     self.fail(
@@ -312,46 +314,24 @@ impl<'a> Fields<'a> {
         }
     }
 
+    fn string(
+        &mut self,
+        name: &str,
+        extra: &[&str],
+        required: bool,
+        issues: &mut Vec<Issue>,
+    ) -> Option<(&'a str, String)> {
+        self.typed(name, extra, required, issues, "a string", Value::as_str)
+    }
+
+    /// A JSON number as `f64` (serde_json numbers are always finite).
     fn number(
         &mut self,
         name: &str,
         required: bool,
         issues: &mut Vec<Issue>,
     ) -> Option<(f64, String)> {
-        match self.get(name, &[]) {
-            Some((Value::Number(n), k)) => match n.as_f64() {
-                Some(v) => Some((v, k)),
-                None => {
-                    self.fail(
-                        issues,
-                        &k,
-                        IssueCode::InvalidNumber,
-                        format!("{k} is not a finite number"),
-                    );
-                    None
-                }
-            },
-            Some((other, k)) => {
-                self.fail(
-                    issues,
-                    &k,
-                    IssueCode::InvalidType,
-                    format!("{k} must be a number, got {}", type_of(other)),
-                );
-                None
-            }
-            None => {
-                if required {
-                    self.fail(
-                        issues,
-                        name,
-                        IssueCode::MissingField,
-                        format!("{name} is required"),
-                    );
-                }
-                None
-            }
-        }
+        self.typed(name, &[], required, issues, "a number", Value::as_f64)
     }
 
     fn price(&mut self, name: &str, required: bool, issues: &mut Vec<Issue>) -> Option<f64> {
@@ -360,30 +340,20 @@ impl<'a> Fields<'a> {
     }
 
     fn uint(&mut self, name: &str, code: IssueCode, issues: &mut Vec<Issue>) -> Option<u64> {
-        match self.get(name, &[]) {
-            Some((Value::Number(n), k)) => {
-                let v = as_non_negative_int(n);
-                if v.is_none() {
-                    self.fail(
-                        issues,
-                        &k,
-                        code,
-                        format!("{k} must be an integer >= 0, got {n}"),
-                    );
-                }
-                v
-            }
-            Some((other, k)) => {
-                self.fail(
-                    issues,
-                    &k,
-                    IssueCode::InvalidType,
-                    format!("{k} must be an integer, got {}", type_of(other)),
-                );
-                None
-            }
-            None => None,
+        let (n, k) = self.typed(name, &[], false, issues, "an integer", |v| match v {
+            Value::Number(n) => Some(n),
+            _ => None,
+        })?;
+        let v = as_non_negative_int(n);
+        if v.is_none() {
+            self.fail(
+                issues,
+                &k,
+                code,
+                format!("{k} must be an integer >= 0, got {n}"),
+            );
         }
+        v
     }
 
     /// Unwraps a field-level result, recording its issue under this field's path.
