@@ -17,6 +17,12 @@ use tsify::Tsify;
 /// One chart command: `{"type", "payload", "description", "legacy", "timestamp"?}` on the wire.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(Tsify))]
+#[cfg_attr(
+    feature = "ts",
+    tsify(
+        type = "CommandKind & { description: string | null; legacy: string; timestamp?: string }"
+    )
+)]
 pub struct Command {
     #[serde(flatten)]
     kind: CommandKind,
@@ -188,6 +194,7 @@ pub struct IndicatorParams {
 /// `drawing`: a price level, a trend line or a Fibonacci retracement.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[cfg_attr(feature = "ts", derive(Tsify))]
+#[cfg_attr(feature = "ts", tsify(type = "DrawingShape & { pattern_id?: string }"))]
 pub struct Drawing {
     #[serde(flatten)]
     pub shape: DrawingShape,

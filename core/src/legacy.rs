@@ -9,7 +9,9 @@ use crate::command::{
     Load, Pattern, Raw, Reset, Scroll, Style, TimeframeChange, Zoom,
 };
 use crate::issue::{excerpt, Issue, IssueCode, PathSegment};
-use crate::num::{format_shortest, parse_decimal, parse_non_negative_int, MAX_PRICE};
+use crate::num::{
+    format_shortest, parse_decimal, parse_non_negative_int, push_u64, write_shortest, MAX_PRICE,
+};
 use crate::vocab::{
     canonical_snake, canonical_symbol, is_valid_date, is_valid_id, parse_token, AssetType,
     ChartType, ClearTarget, CrosshairMode, DrawingStyle, IndicatorName, ResetTarget, Timeframe,
@@ -719,100 +721,150 @@ fn parse_clear(args: &[&str]) -> Result<CommandKind, Issue> {
     Ok(CommandKind::Clear(Clear { target, pattern_id }))
 }
 
+/// Builds a legacy string segment by segment, without the `format!` machinery (this runs for
+/// every command built, so it is on the parse hot path).
+struct Legacy(String);
+
+impl Legacy {
+    fn new(verb: &str) -> Legacy {
+        let mut s = String::with_capacity(32);
+        s.push_str(verb);
+        Legacy(s)
+    }
+
+    fn seg(mut self, part: &str) -> Legacy {
+        self.0.push(':');
+        self.0.push_str(part);
+        self
+    }
+
+    fn upper(mut self, part: &str) -> Legacy {
+        self.0.push(':');
+        self.0.extend(part.chars().map(|c| c.to_ascii_uppercase()));
+        self
+    }
+
+    fn int(mut self, v: u64) -> Legacy {
+        self.0.push(':');
+        push_u64(&mut self.0, v);
+        self
+    }
+
+    fn num(mut self, v: f64) -> Legacy {
+        self.0.push(':');
+        write_shortest(&mut self.0, v);
+        self
+    }
+
+    fn opt_int(self, v: Option<u64>) -> Legacy {
+        match v {
+            Some(v) => self.int(v),
+            None => self,
+        }
+    }
+}
+
 /// The canonical legacy string of a command payload.
 pub fn format_kind(kind: &CommandKind) -> String {
-    let n = format_shortest;
-    match kind {
-        CommandKind::Load(l) => match l.asset_type {
-            Some(a) => format!("LOAD:{}:{}", l.symbol, a.as_legacy()),
-            None => format!("LOAD:{}", l.symbol),
-        },
-        CommandKind::Timeframe(t) => format!("TIMEFRAME:{}", t.value.as_legacy()),
-        CommandKind::Indicator(i) => {
-            let state = if i.enabled { "ON" } else { "OFF" };
-            match &i.params {
-                Some(p) => format!("INDICATOR:{}:{state}:{}", i.name.as_legacy(), p.period),
-                None => format!("INDICATOR:{}:{state}", i.name.as_legacy()),
+    let out = match kind {
+        CommandKind::Load(l) => {
+            let out = Legacy::new("LOAD").seg(&l.symbol);
+            match l.asset_type {
+                Some(a) => out.seg(a.as_legacy()),
+                None => out,
             }
         }
-        CommandKind::Drawing(d) => match (&d.shape, &d.pattern_id) {
-            (
+        CommandKind::Timeframe(t) => Legacy::new("TIMEFRAME").seg(t.value.as_legacy()),
+        CommandKind::Indicator(i) => Legacy::new("INDICATOR")
+            .seg(i.name.as_legacy())
+            .seg(if i.enabled { "ON" } else { "OFF" })
+            .opt_int(i.params.as_ref().map(|p| u64::from(p.period))),
+        CommandKind::Drawing(d) => {
+            let verb = |short: &'static str, long: &'static str| match &d.pattern_id {
+                None => Legacy::new(short),
+                Some(id) => Legacy::new("DRAW").seg(long).seg(id),
+            };
+            match &d.shape {
                 DrawingShape::Trendline {
                     start_price,
                     end_price,
                     start_time,
                     end_time,
-                },
-                pid,
-            ) => match ((start_time, end_time), pid) {
-                ((Some(t1), Some(t2)), None) => {
-                    format!("TRENDLINE:{}:{t1}:{}:{t2}", n(*start_price), n(*end_price))
-                }
-                ((Some(t1), Some(t2)), Some(id)) => format!(
-                    "DRAW:TRENDLINE:{id}:{t1}:{}:{t2}:{}",
-                    n(*start_price),
-                    n(*end_price)
-                ),
-                (_, None) => format!("TRENDLINE:{}:{}", n(*start_price), n(*end_price)),
-                (_, Some(id)) => {
-                    format!("DRAW:TRENDLINE:{id}:{}:{}", n(*start_price), n(*end_price))
-                }
-            },
-            (DrawingShape::Fibonacci { high, low }, None) => {
-                format!("FIBONACCI:{}:{}", n(*high), n(*low))
-            }
-            (DrawingShape::Fibonacci { high, low }, Some(id)) => {
-                format!("DRAW:FIBONACCI:{id}:{}:{}", n(*high), n(*low))
-            }
-            (shape, pid) => {
-                let price = n(shape.level_price().unwrap_or_default());
-                let style = shape.style();
-                match pid {
-                    None => format!("{}:{price}", style.as_legacy()),
-                    Some(id) if style == DrawingStyle::Target => {
-                        format!("DRAW:TARGET:{id}:{price}")
+                } => {
+                    let out = verb("TRENDLINE", "TRENDLINE");
+                    match (start_time, end_time, d.pattern_id.is_some()) {
+                        // The DRAW form puts the time before the price.
+                        (Some(t1), Some(t2), true) => {
+                            out.int(*t1).num(*start_price).int(*t2).num(*end_price)
+                        }
+                        (Some(t1), Some(t2), false) => {
+                            out.num(*start_price).int(*t1).num(*end_price).int(*t2)
+                        }
+                        _ => out.num(*start_price).num(*end_price),
                     }
-                    Some(id) => format!("DRAW:LEVEL:{id}:{}:{price}", style.as_wire()),
+                }
+                DrawingShape::Fibonacci { high, low } => {
+                    verb("FIBONACCI", "FIBONACCI").num(*high).num(*low)
+                }
+                shape => {
+                    let price = shape.level_price().unwrap_or_default();
+                    let style = shape.style();
+                    match &d.pattern_id {
+                        None => Legacy::new(style.as_legacy()).num(price),
+                        Some(_) if style == DrawingStyle::Target => verb("", "TARGET").num(price),
+                        Some(_) => verb("", "LEVEL").seg(style.as_wire()).num(price),
+                    }
                 }
             }
-        },
-        CommandKind::Zoom(z) => match z.amount {
-            Some(a) => format!("ZOOM:{}:{}", z.direction.as_legacy(), n(a)),
-            None => format!("ZOOM:{}", z.direction.as_legacy()),
-        },
-        CommandKind::Reset(r) => format!("RESET:{}", r.target.as_legacy()),
-        CommandKind::Crosshair(c) => format!("CROSSHAIR:{}", c.mode.as_legacy()),
-        CommandKind::Style(s) => format!("STYLE:{}", s.chart_type.as_legacy()),
-        CommandKind::Scroll(Scroll::Date { date }) => format!("SCROLL:{date}"),
-        CommandKind::Scroll(Scroll::Time { time }) => format!("SCROLL:{time}"),
+        }
+        CommandKind::Zoom(z) => {
+            let out = Legacy::new("ZOOM").seg(z.direction.as_legacy());
+            match z.amount {
+                Some(a) => out.num(a),
+                None => out,
+            }
+        }
+        CommandKind::Reset(r) => Legacy::new("RESET").seg(r.target.as_legacy()),
+        CommandKind::Crosshair(c) => Legacy::new("CROSSHAIR").seg(c.mode.as_legacy()),
+        CommandKind::Style(s) => Legacy::new("STYLE").seg(s.chart_type.as_legacy()),
+        CommandKind::Scroll(Scroll::Date { date }) => Legacy::new("SCROLL").seg(date),
+        CommandKind::Scroll(Scroll::Time { time }) => Legacy::new("SCROLL").int(*time),
         CommandKind::Pattern(p) => match &p.pattern_type {
             None => {
-                let id = p.pattern_id.as_deref().unwrap_or_default();
+                let out = Legacy::new("ANNOTATE")
+                    .seg("PATTERN")
+                    .seg(p.pattern_id.as_deref().unwrap_or_default());
                 match &p.status {
-                    Some(s) => format!("ANNOTATE:PATTERN:{id}:{}", s.to_ascii_uppercase()),
-                    None => format!("ANNOTATE:PATTERN:{id}"),
+                    Some(st) => out.upper(st),
+                    None => out,
                 }
             }
             Some(ty) => {
-                let mut s = format!("PATTERN:{}", ty.to_ascii_uppercase());
+                let mut out = Legacy::new("PATTERN").upper(ty);
                 if let (Some(a), Some(b)) = (p.start_candle, p.end_candle) {
-                    s.push_str(&format!(":{a}:{b}"));
+                    out = out.int(a).int(b);
                 }
                 if let Some(id) = &p.pattern_id {
-                    s.push_str(&format!(":ID={id}"));
+                    out = out.seg("ID=");
+                    out.0.push_str(id);
                 }
                 if let Some(st) = &p.status {
-                    s.push_str(&format!(":STATUS={}", st.to_ascii_uppercase()));
+                    out = out.seg("STATUS=");
+                    out.0.extend(st.chars().map(|c| c.to_ascii_uppercase()));
                 }
-                s
+                out
             }
         },
-        CommandKind::Clear(c) => match &c.pattern_id {
-            Some(id) => format!("CLEAR:{}:{id}", c.target.as_legacy()),
-            None => format!("CLEAR:{}", c.target.as_legacy()),
-        },
-        CommandKind::Raw(r) => r.value.clone(),
-    }
+        CommandKind::Clear(c) => {
+            let out = Legacy::new("CLEAR").seg(c.target.as_legacy());
+            match &c.pattern_id {
+                Some(id) => out.seg(id),
+                None => out,
+            }
+        }
+        CommandKind::Raw(r) => return r.value.clone(),
+    };
+    out.0
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ pub enum Source {
 /// The normalized payload (spec §6).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+#[cfg_attr(feature = "ts", tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Normalized {
     /// Canonical legacy strings of the valid commands of the legacy list, input order.

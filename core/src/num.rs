@@ -37,13 +37,40 @@ pub fn parse_decimal(raw: &str) -> Option<f64> {
 /// Formats a finite number the way ECMAScript's `Number.prototype.toString` does: the shortest
 /// decimal that reads back to the same value, exponent form only below 1e-6 or from 1e21.
 pub fn format_shortest(v: f64) -> String {
-    if v == 0.0 {
-        return "0".to_owned();
+    let mut out = String::new();
+    write_shortest(&mut out, v);
+    out
+}
+
+/// Appends the decimal digits of `v`.
+pub fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
     }
+    out.extend(buf[i..].iter().map(|b| char::from(*b)));
+}
+
+/// Appends [`format_shortest`] of `v` to `out`.
+pub fn write_shortest(out: &mut String, v: f64) {
     if v.fract() == 0.0 && v.abs() < 1e15 {
-        // Integral and exactly representable: the integer digits are the shortest form.
-        return (v as i64).to_string();
+        // Integral and exactly representable (zero included): the integer digits are the shortest form.
+        if v < 0.0 {
+            out.push('-');
+        }
+        push_u64(out, v.abs() as u64);
+        return;
     }
+    out.push_str(&format_general(v));
+}
+
+fn format_general(v: f64) -> String {
     if !v.is_finite() {
         return if v.is_nan() {
             "NaN".into()
