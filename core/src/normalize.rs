@@ -203,7 +203,7 @@ pub fn execution_list<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<Co
 fn dedup<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<Command> {
     let mut seen = HashSet::new();
     commands
-        .filter(|c| seen.insert(c.dedup_key().to_owned()))
+        .filter(|c| seen.insert(c.dedup_key()))
         .cloned()
         .collect()
 }

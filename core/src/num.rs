@@ -59,30 +59,33 @@ pub fn push_u64(out: &mut String, mut v: u64) {
 
 /// Appends [`format_shortest`] of `v` to `out`.
 pub fn write_shortest(out: &mut String, v: f64) {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        // Integral and exactly representable (zero included): the integer digits are the shortest form.
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        // Integral below 2^53 (zero included): the integer digits are the shortest form.
         if v < 0.0 {
             out.push('-');
         }
         push_u64(out, v.abs() as u64);
         return;
     }
-    out.push_str(&format_general(v));
-}
-
-fn format_general(v: f64) -> String {
     if !v.is_finite() {
-        return if v.is_nan() {
-            "NaN".into()
+        out.push_str(if v.is_nan() {
+            "NaN"
         } else if v > 0.0 {
-            "Infinity".into()
+            "Infinity"
         } else {
-            "-Infinity".into()
-        };
+            "-Infinity"
+        });
+        return;
     }
-    // `{:e}` prints the shortest round-tripping digits, e.g. `4.555e2`, `-1e-7`.
-    let sci = format!("{v:e}");
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    // ryu gives the shortest digits that round-trip and, among equally short ones, the closest
+    // with ties to even: ECMAScript's choice. Where it prints plain decimal notation (a narrower
+    // exponent range than ECMAScript's), that text is already what JS prints.
+    let mut buf = ryu::Buffer::new();
+    let text = buf.format_finite(v);
+    let Some((mant, exp)) = text.split_once('e') else {
+        out.push_str(text.strip_suffix(".0").unwrap_or(text));
+        return;
+    };
     let exp: i32 = exp.parse().unwrap_or(0);
     let (sign, mant) = match mant.strip_prefix('-') {
         Some(m) => ("-", m),
@@ -91,23 +94,28 @@ fn format_general(v: f64) -> String {
     let digits: String = mant.chars().filter(|c| *c != '.').collect();
     let k = digits.len() as i32;
     let n = exp + 1; // position of the decimal point relative to the digits
-    let body = if k <= n && n <= 21 {
-        format!("{digits}{}", "0".repeat((n - k) as usize))
+    out.push_str(sign);
+    if k <= n && n <= 21 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', (n - k) as usize));
     } else if 0 < n && n <= 21 {
-        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+        out.push_str(&digits[..n as usize]);
+        out.push('.');
+        out.push_str(&digits[n as usize..]);
     } else if -6 < n && n <= 0 {
-        format!("0.{}{digits}", "0".repeat((-n) as usize))
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-n) as usize));
+        out.push_str(&digits);
     } else {
-        let e = n - 1;
-        let esign = if e < 0 { "-" } else { "+" };
         let (first, rest) = digits.split_at(1);
-        if rest.is_empty() {
-            format!("{first}e{esign}{}", e.abs())
-        } else {
-            format!("{first}.{rest}e{esign}{}", e.abs())
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
         }
-    };
-    format!("{sign}{body}")
+        out.push_str(if n - 1 < 0 { "e-" } else { "e+" });
+        push_u64(out, u64::from((n - 1).unsigned_abs()));
+    }
 }
 
 /// Serializes an `f64` as an integer when it is integral and exactly representable, else as a float.
@@ -161,6 +169,13 @@ mod tests {
             (0.000001, "0.000001"),
             (123456789012345680000.0, "123456789012345680000"),
             (-2.5, "-2.5"),
+            // Two 17-digit candidates are equally close: ECMAScript takes the even one.
+            (1533974318194593.25, "1533974318194593.2"),
+            (821.18, "821.18"),
+            (1e-7, "1e-7"),
+            (1.2345e22, "1.2345e+22"),
+            (1e15, "1000000000000000"),
+            (-0.0, "0"),
             (0.5, "0.5"),
         ];
         for (v, want) in cases {

@@ -223,20 +223,21 @@ struct Fields<'a> {
     errors: usize,
 }
 
-fn camel(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut up = false;
-    for c in snake.chars() {
-        if c == '_' {
-            up = true;
-        } else if up {
-            out.push(c.to_ascii_uppercase());
-            up = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// The camelCase spelling accepted for a snake_case payload field (static: no allocation per lookup).
+fn camel_alias(snake: &str) -> Option<&'static str> {
+    Some(match snake {
+        "asset_type" => "assetType",
+        "start_price" => "startPrice",
+        "end_price" => "endPrice",
+        "start_time" => "startTime",
+        "end_time" => "endTime",
+        "pattern_id" => "patternId",
+        "pattern_type" => "patternType",
+        "chart_type" => "chartType",
+        "start_candle" => "startCandle",
+        "end_candle" => "endCandle",
+        _ => return None,
+    })
 }
 
 impl<'a> Fields<'a> {
@@ -258,17 +259,14 @@ impl<'a> Fields<'a> {
     }
 
     /// The value of `name` (or its camelCase alias, or `extra` aliases); `None` when absent or null.
-    fn get(&mut self, name: &str, extra: &[&str]) -> Option<(&'a Value, String)> {
+    fn get(&mut self, name: &str, extra: &[&str]) -> Option<(&'a Value, &'a str)> {
         let mut found = None;
-        let camel = camel(name);
-        for alias in std::iter::once(name)
-            .chain(std::iter::once(camel.as_str()))
-            .chain(extra.iter().copied())
-        {
+        let camel = camel_alias(name);
+        for alias in std::iter::once(name).chain(camel).chain(extra.iter().copied()) {
             if let Some((k, v)) = self.map.get_key_value(alias) {
                 self.used.push(k.as_str());
                 if found.is_none() && !v.is_null() {
-                    found = Some((v, k.clone()));
+                    found = Some((v, k.as_str()));
                 }
             }
         }
@@ -290,7 +288,7 @@ impl<'a> Fields<'a> {
         issues: &mut Vec<Issue>,
         expected: &str,
         extract: impl Fn(&'a Value) -> Option<T>,
-    ) -> Option<(T, String)> {
+    ) -> Option<(T, &'a str)> {
         match self.get(name, extra) {
             Some((v, k)) => match extract(v) {
                 Some(t) => Some((t, k)),
@@ -320,7 +318,7 @@ impl<'a> Fields<'a> {
         extra: &[&str],
         required: bool,
         issues: &mut Vec<Issue>,
-    ) -> Option<(&'a str, String)> {
+    ) -> Option<(&'a str, &'a str)> {
         self.typed(name, extra, required, issues, "a string", Value::as_str)
     }
 
@@ -330,7 +328,7 @@ impl<'a> Fields<'a> {
         name: &str,
         required: bool,
         issues: &mut Vec<Issue>,
-    ) -> Option<(f64, String)> {
+    ) -> Option<(f64, &'a str)> {
         self.typed(name, &[], required, issues, "a number", Value::as_f64)
     }
 
