@@ -145,11 +145,20 @@ impl CommandKind {
     /// Rank in execution order: clear, load, timeframe, style, indicator, drawing, pattern, zoom,
     /// scroll, crosshair, reset, raw.
     pub fn execution_rank(&self) -> usize {
-        let name = self.type_name();
-        Self::TYPES
-            .iter()
-            .position(|t| *t == name)
-            .unwrap_or(Self::TYPES.len())
+        match self {
+            CommandKind::Clear(_) => 0,
+            CommandKind::Load(_) => 1,
+            CommandKind::Timeframe(_) => 2,
+            CommandKind::Style(_) => 3,
+            CommandKind::Indicator(_) => 4,
+            CommandKind::Drawing(_) => 5,
+            CommandKind::Pattern(_) => 6,
+            CommandKind::Zoom(_) => 7,
+            CommandKind::Scroll(_) => 8,
+            CommandKind::Crosshair(_) => 9,
+            CommandKind::Reset(_) => 10,
+            CommandKind::Raw(_) => 11,
+        }
     }
 }
 

@@ -201,11 +201,23 @@ pub fn execution_list<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<Co
 }
 
 fn dedup<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<Command> {
-    let mut seen = HashSet::new();
-    commands
-        .filter(|c| seen.insert(c.dedup_key()))
-        .cloned()
-        .collect()
+    let mut kept: Vec<&'a Command> = Vec::new();
+    let mut seen: HashSet<&'a str> = HashSet::new();
+    for c in commands {
+        // Typical lists are short: a scan beats hashing until they are not.
+        let fresh = if kept.len() < 16 {
+            !kept.iter().any(|o| o.dedup_key() == c.dedup_key())
+        } else {
+            if seen.is_empty() {
+                seen.extend(kept.iter().map(|o| o.dedup_key()));
+            }
+            seen.insert(c.dedup_key())
+        };
+        if fresh {
+            kept.push(c);
+        }
+    }
+    kept.into_iter().cloned().collect()
 }
 
 fn read_legacy(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
@@ -292,7 +304,7 @@ fn read_structured(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
                 issues.extend(d.issues.into_iter().map(|x| x.prefixed(&prefix)));
                 out.push(c);
             }
-            None => match d.legacy.as_deref().and_then(usable_fallback) {
+            None => match d.legacy.and_then(usable_fallback) {
                 Some(replacement) => {
                     issues.extend(d.issues.into_iter().map(|x| Issue {
                         severity: crate::issue::Severity::Warning,
@@ -316,4 +328,19 @@ fn usable_fallback(legacy: &str) -> Option<Vec<Command>> {
         && p.issues.iter().all(|i| !i.is_error())
         && p.commands.iter().all(|c| c.type_name() != "raw");
     ok.then_some(p.commands)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_keeps_first_occurrences_past_the_scan_threshold() {
+        let strings: Vec<String> = (0..40).map(|i| format!("SUPPORT:{}", i % 25 + 1)).collect();
+        let parsed = crate::parse_legacy_list(&strings);
+        let out = dedup(parsed.commands.iter());
+        let legacy: Vec<&str> = out.iter().map(Command::legacy).collect();
+        let want: Vec<String> = (0..25).map(|i| format!("SUPPORT:{}", i + 1)).collect();
+        assert_eq!(legacy, want);
+    }
 }

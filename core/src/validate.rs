@@ -22,13 +22,13 @@ pub const MAX_TEXT_LEN: usize = 64 * 1024;
 
 /// The outcome of decoding one structured command.
 #[derive(Debug)]
-pub struct Decoded {
+pub struct Decoded<'a> {
     /// The command, when it is valid (warnings allowed).
     pub command: Option<Command>,
     /// Every issue found, paths relative to the command.
     pub issues: Vec<Issue>,
     /// The command's own `legacy` string, when it had one (used as a fallback by normalization).
-    pub legacy: Option<String>,
+    pub legacy: Option<&'a str>,
 }
 
 fn key(k: &str) -> PathSegment {
@@ -56,7 +56,7 @@ pub(crate) fn type_of(v: &Value) -> &'static str {
 }
 
 /// Decodes one structured command.
-pub fn decode_command(v: &Value) -> Decoded {
+pub fn decode_command(v: &Value) -> Decoded<'_> {
     let mut issues = Vec::new();
     let Value::Object(obj) = v else {
         issues.push(Issue::error(
@@ -73,7 +73,7 @@ pub fn decode_command(v: &Value) -> Decoded {
 
     let legacy = match obj.get("legacy") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::String(s)) => Some(s.as_str()),
         Some(other) => {
             issues.push(warn_at(
                 &["legacy"],
@@ -216,12 +216,19 @@ pub(crate) fn optional_text(
 }
 
 /// Reads payload fields by snake_case name or camelCase alias and reports what was left unread.
-struct Fields<'a> {
+struct Fields<'a, 'b> {
     map: &'a Map<String, Value>,
-    base: Vec<String>,
-    used: Vec<&'a str>,
+    base: &'b [&'b str],
+    /// Keys read so far. Bounded by the fixed number of lookups a payload decoder makes (never by
+    /// the input), so a small array avoids a heap allocation per command.
+    used: [&'a str; MAX_USED],
+    n_used: usize,
+    /// Set when the payload cannot be judged field by field (no valid drawing style).
+    skip_unknown: bool,
     errors: usize,
 }
+
+const MAX_USED: usize = 24;
 
 /// The camelCase spelling accepted for a snake_case payload field (static: no allocation per lookup).
 fn camel_alias(snake: &str) -> Option<&'static str> {
@@ -240,13 +247,22 @@ fn camel_alias(snake: &str) -> Option<&'static str> {
     })
 }
 
-impl<'a> Fields<'a> {
-    fn new(map: &'a Map<String, Value>, base: &[&str]) -> Fields<'a> {
+impl<'a, 'b> Fields<'a, 'b> {
+    fn new(map: &'a Map<String, Value>, base: &'b [&'b str]) -> Fields<'a, 'b> {
         Fields {
             map,
-            base: base.iter().map(|s| (*s).to_owned()).collect(),
-            used: Vec::new(),
+            base,
+            used: [""; MAX_USED],
+            n_used: 0,
+            skip_unknown: false,
             errors: 0,
+        }
+    }
+
+    fn mark_used(&mut self, k: &'a str) {
+        if self.n_used < MAX_USED {
+            self.used[self.n_used] = k;
+            self.n_used += 1;
         }
     }
 
@@ -262,9 +278,12 @@ impl<'a> Fields<'a> {
     fn get(&mut self, name: &str, extra: &[&str]) -> Option<(&'a Value, &'a str)> {
         let mut found = None;
         let camel = camel_alias(name);
-        for alias in std::iter::once(name).chain(camel).chain(extra.iter().copied()) {
+        for alias in std::iter::once(name)
+            .chain(camel)
+            .chain(extra.iter().copied())
+        {
             if let Some((k, v)) = self.map.get_key_value(alias) {
-                self.used.push(k.as_str());
+                self.mark_used(k.as_str());
                 if found.is_none() && !v.is_null() {
                     found = Some((v, k.as_str()));
                 }
@@ -419,8 +438,9 @@ impl<'a> Fields<'a> {
     }
 
     fn finish(self, issues: &mut Vec<Issue>) -> bool {
-        for k in self.map.keys() {
-            if !self.used.contains(&k.as_str()) {
+        let keys = self.map.keys().filter(|_| !self.skip_unknown);
+        for k in keys {
+            if !self.used[..self.n_used].contains(&k.as_str()) {
                 issues.push(Issue::warning(
                     IssueCode::UnknownField,
                     self.path(k),
@@ -569,7 +589,7 @@ pub(crate) fn decode_payload(
     kind.filter(|_| clean)
 }
 
-fn decode_indicator(f: &mut Fields<'_>, issues: &mut Vec<Issue>) -> Option<Indicator> {
+fn decode_indicator(f: &mut Fields<'_, '_>, issues: &mut Vec<Issue>) -> Option<Indicator> {
     let named = f
         .string("name", &["indicator"], true, issues)
         .and_then(|(s, k)| {
@@ -597,8 +617,8 @@ fn decode_indicator(f: &mut Fields<'_>, issues: &mut Vec<Issue>) -> Option<Indic
     };
     let explicit = match f.get("params", &[]) {
         Some((Value::Object(params), k)) => {
-            let mut base: Vec<&str> = f.base.iter().map(String::as_str).collect();
-            base.push(&k);
+            let mut base: Vec<&str> = f.base.to_vec();
+            base.push(k);
             let mut pf = Fields::new(params, &base);
             let period = pf
                 .uint("period", IssueCode::InvalidNumber, issues)
@@ -639,7 +659,7 @@ fn decode_indicator(f: &mut Fields<'_>, issues: &mut Vec<Issue>) -> Option<Indic
     })
 }
 
-fn decode_drawing(f: &mut Fields<'_>, issues: &mut Vec<Issue>) -> Option<Drawing> {
+fn decode_drawing(f: &mut Fields<'_, '_>, issues: &mut Vec<Issue>) -> Option<Drawing> {
     let style = f.token(
         issues,
         "style",
@@ -651,7 +671,7 @@ fn decode_drawing(f: &mut Fields<'_>, issues: &mut Vec<Issue>) -> Option<Drawing
     let pattern_id = f.id(issues, "pattern_id");
     let Some(style) = style else {
         // Without a style the other fields cannot be judged; do not call them unknown.
-        f.used.extend(f.map.keys().map(String::as_str));
+        f.skip_unknown = true;
         return None;
     };
     let shape = match style {
@@ -694,7 +714,7 @@ fn decode_drawing(f: &mut Fields<'_>, issues: &mut Vec<Issue>) -> Option<Drawing
     Some(Drawing { shape, pattern_id })
 }
 
-fn decode_scroll(f: &mut Fields<'_>, issues: &mut Vec<Issue>) -> Option<Scroll> {
+fn decode_scroll(f: &mut Fields<'_, '_>, issues: &mut Vec<Issue>) -> Option<Scroll> {
     let date = f.string("date", &[], false, issues);
     let time = f.uint("time", IssueCode::InvalidTimestamp, issues);
     match (date, time) {
@@ -737,7 +757,7 @@ fn decode_scroll(f: &mut Fields<'_>, issues: &mut Vec<Issue>) -> Option<Scroll> 
     }
 }
 
-fn decode_pattern(f: &mut Fields<'_>, issues: &mut Vec<Issue>) -> Option<Pattern> {
+fn decode_pattern(f: &mut Fields<'_, '_>, issues: &mut Vec<Issue>) -> Option<Pattern> {
     let pattern_type = f.snake(issues, "pattern_type");
     let pattern_id = f.id(issues, "pattern_id");
     let status = f.snake(issues, "status");
