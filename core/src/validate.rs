@@ -313,7 +313,7 @@ impl<'a, 'b> Fields<'a, 'b> {
                 Some(t) => Some((t, k)),
                 None => {
                     let msg = format!("{k} must be {expected}, got {}", type_of(v));
-                    self.fail(issues, &k, IssueCode::InvalidType, msg);
+                    self.fail(issues, k, IssueCode::InvalidType, msg);
                     None
                 }
             },
@@ -353,7 +353,7 @@ impl<'a, 'b> Fields<'a, 'b> {
 
     fn price(&mut self, name: &str, required: bool, issues: &mut Vec<Issue>) -> Option<f64> {
         let (v, k) = self.number(name, required, issues)?;
-        self.check(issues, &k, legacy::check_positive(v, &k))
+        self.check(issues, k, legacy::check_positive(v, k))
     }
 
     fn uint(&mut self, name: &str, code: IssueCode, issues: &mut Vec<Issue>) -> Option<u64> {
@@ -365,7 +365,7 @@ impl<'a, 'b> Fields<'a, 'b> {
         if v.is_none() {
             self.fail(
                 issues,
-                &k,
+                k,
                 code,
                 format!("{k} must be an integer >= 0, got {n}"),
             );
@@ -400,7 +400,7 @@ impl<'a, 'b> Fields<'a, 'b> {
         if v.is_none() {
             self.fail(
                 issues,
-                &k,
+                k,
                 IssueCode::InvalidValue,
                 format!("{k} must be {what}, got {:?}", excerpt(s)),
             );
@@ -415,7 +415,7 @@ impl<'a, 'b> Fields<'a, 'b> {
         } else {
             self.fail(
                 issues,
-                &k,
+                k,
                 IssueCode::InvalidType,
                 format!("{k} must be 1-64 characters of A-Z a-z 0-9 _ . -"),
             );
@@ -429,7 +429,7 @@ impl<'a, 'b> Fields<'a, 'b> {
         if v.is_none() {
             self.fail(
                 issues,
-                &k,
+                k,
                 IssueCode::InvalidType,
                 format!("{k} must be 1-64 characters of letters, digits and _"),
             );
@@ -466,7 +466,7 @@ pub(crate) fn decode_payload(
                 .string("symbol", &["ticker"], true, issues)
                 .and_then(|(s, k)| {
                     let r = legacy::symbol(s);
-                    f.check(issues, &k, r)
+                    f.check(issues, k, r)
                 });
             let asset_type = f.token(
                 issues,
@@ -482,7 +482,7 @@ pub(crate) fn decode_payload(
             .string("value", &["interval", "timeframe"], true, issues)
             .and_then(|(s, k)| {
                 let r = legacy::timeframe(s);
-                f.check(issues, &k, r)
+                f.check(issues, k, r)
             })
             .map(|value| CommandKind::Timeframe(TimeframeChange { value })),
         "indicator" => decode_indicator(&mut f, issues).map(CommandKind::Indicator),
@@ -564,7 +564,7 @@ pub(crate) fn decode_payload(
             if s.is_empty() {
                 f.fail(
                     issues,
-                    &k,
+                    k,
                     IssueCode::MissingField,
                     "raw value is empty".into(),
                 );
@@ -572,7 +572,7 @@ pub(crate) fn decode_payload(
             } else if s.len() > MAX_LEGACY_LEN {
                 f.fail(
                     issues,
-                    &k,
+                    k,
                     IssueCode::TooLong,
                     format!("raw value exceeds {MAX_LEGACY_LEN} bytes"),
                 );
@@ -600,14 +600,14 @@ fn decode_indicator(f: &mut Fields<'_, '_>, issues: &mut Vec<Issue>) -> Option<I
                     format!("unknown indicator {:?}", excerpt(s)),
                 )
             });
-            f.check(issues, &k, r)
+            f.check(issues, k, r)
         });
     let enabled = match f.get("enabled", &[]) {
         Some((Value::Bool(b), _)) => Some(*b),
         Some((other, k)) => {
             f.fail(
                 issues,
-                &k,
+                k,
                 IssueCode::InvalidType,
                 format!("enabled must be a boolean, got {}", type_of(other)),
             );
@@ -635,7 +635,7 @@ fn decode_indicator(f: &mut Fields<'_, '_>, issues: &mut Vec<Issue>) -> Option<I
         Some((other, k)) => {
             f.fail(
                 issues,
-                &k,
+                k,
                 IssueCode::InvalidType,
                 format!("params must be an object, got {}", type_of(other)),
             );
@@ -735,7 +735,7 @@ fn decode_scroll(f: &mut Fields<'_, '_>, issues: &mut Vec<Issue>) -> Option<Scro
             } else {
                 f.fail(
                     issues,
-                    &k,
+                    k,
                     IssueCode::InvalidTimestamp,
                     format!("date must be YYYY-MM-DD, got {:?}", excerpt(d)),
                 );
