@@ -1,0 +1,65 @@
+// The measurement loop, shared by node and the browser page (no node APIs).
+//
+// - Throughput: `runs` timed passes over the whole corpus (after ≥ 5 warm-up passes and ≥ 3 s); per run,
+//   ns/payload = elapsed / corpus size. Reported: the median run, and payloads/s from it.
+// - Per-call latency: for each payload, `reps` back-to-back calls timed together (Chromium clamps
+//   performance.now() to 5 µs even when cross-origin isolated, so one call cannot be timed alone);
+//   a payload's per-call time is the median over `runs` of elapsed / reps. Reported: p50 and p99
+//   of that over all payloads.
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+
+/** `now()` returns milliseconds (performance.now or hrtime). */
+export function measure(api, corpus, { runs = 7, reps = 32, now }) {
+  const call = (p) => api.normalizeChartCommandPayload(p.input, p.responseText, p.flags);
+  let commands = 0;
+  let withErrors = 0;
+  for (const p of corpus) {
+    const out = call(p);
+    commands += out.commands.length;
+    if (out.issues.some((i) => i.severity === "error")) withErrors++;
+  }
+  // Warm-up until the engine has tiered up: at least 5 passes and 3 seconds.
+  let sink = 0;
+  const w0 = now();
+  for (let w = 0; w < 5 || now() - w0 < 3000; w++) for (const p of corpus) sink += call(p).commands.length;
+
+  const runNsPerPayload = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = now();
+    for (const p of corpus) sink += call(p).commands.length;
+    runNsPerPayload.push(((now() - t0) * 1e6) / corpus.length);
+  }
+
+  const perPayload = corpus.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    corpus.forEach((p, i) => {
+      const t0 = now();
+      for (let k = 0; k < reps; k++) sink += call(p).commands.length;
+      perPayload[i].push(((now() - t0) * 1e6) / reps);
+    });
+  }
+  const perCall = perPayload.map(median);
+  const nsPerPayload = median(runNsPerPayload);
+  return {
+    payloads: corpus.length,
+    runs,
+    reps,
+    nsPerPayload,
+    payloadsPerSecond: 1e9 / nsPerPayload,
+    runNsPerPayload,
+    p50Ns: percentile(perCall, 50),
+    p99Ns: percentile(perCall, 99),
+    meanCommandsPerPayload: commands / corpus.length,
+    payloadsWithErrorIssues: withErrors / corpus.length,
+    sink,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The package as published: what `npm pack` put in it, the manifest fields bundlers and node read,
+ * the generated .d.ts against its committed snapshot, and the browser entry (`dist/index.js`)
+ * used the way a web app does (init before use).
+ */
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { bindingsDir, installedDir } from "./helpers.js";
+
+function filesUnder(dir: string, prefix = ""): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
+}
+
+test("manifest: exports, types, sideEffects, files, engines", () => {
+  const pkg = JSON.parse(readFileSync(join(installedDir, "package.json"), "utf8"));
+  assert.equal(pkg.type, "module");
+  assert.equal(pkg.sideEffects, false);
+  assert.equal(pkg.types, "./dist/index.d.ts");
+  assert.deepEqual(pkg.exports["."], { types: "./dist/index.d.ts", node: "./dist/node.js", default: "./dist/index.js" });
+  assert.equal(pkg.engines.node, ">=20");
+  const files = filesUnder(installedDir).sort();
+  for (const f of ["dist/index.js", "dist/index.d.ts", "dist/node.js", "dist/api.js", "pkg/chartgate_wasm.js", "pkg/chartgate_wasm_bg.wasm", "pkg/chartgate_wasm.d.ts", "README.md", "package.json"]) {
+    assert.ok(files.includes(f), `${f} missing from the package`);
+  }
+  assert.ok(files.some((f) => f.startsWith("pkg/snippets/") && f.endsWith(".js")), "wasm-bindgen snippet missing");
+  const unexpected = files.filter((f) => !/^(dist|pkg)\/|^README\.md$|^package\.json$/.test(f));
+  assert.deepEqual(unexpected, [], "only dist/, pkg/, README.md and package.json ship");
+  assert.ok(!files.some((f) => f.startsWith("pkg/") && (f.endsWith("package.json") || f.endsWith(".gitignore"))));
+});
+
+test("the shipped .d.ts equals the committed snapshot (regenerate with npm run snapshot:update)", () => {
+  const shipped = readFileSync(join(installedDir, "pkg", "chartgate_wasm.d.ts"), "utf8");
+  const snapshot = readFileSync(join(bindingsDir, "types", "chartgate_wasm.d.ts"), "utf8");
+  assert.ok(shipped === snapshot, "generated .d.ts drifted from types/chartgate_wasm.d.ts");
+  assert.ok(!shipped.includes("conformance"), "test-only exports leaked into the shipped build");
+});
+
+test("browser entry: throws not_initialized before init, works after initSync", async () => {
+  const web = (await import(join(installedDir, "dist", "index.js"))) as typeof import("@chartgate/chart-commands");
+  assert.equal(web.isReady(), false);
+  assert.throws(
+    () => web.normalizeChartCommandPayload("LOAD:TSLA"),
+    (e: unknown) => web.isChartgateError(e) && e.code === "not_initialized",
+  );
+  web.initSync(readFileSync(join(installedDir, "pkg", "chartgate_wasm_bg.wasm")));
+  assert.equal(web.isReady(), true);
+  await web.init(); // idempotent after initSync
+  assert.deepEqual(web.normalizeChartCommandPayload("LOAD:TSLA").legacy, ["LOAD:TSLA"]);
+});

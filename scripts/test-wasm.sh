@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Installs the wasm toolchain when missing (each step guarded by a version check, so re-runs skip
+# it), then tests the wasm crate and the npm package:
+#   1. wasm-bindgen-test in node and in headless Chromium (vectors byte-identical to native, bad input);
+#   2. clippy for wasm32;
+#   3. wasm-pack builds (shipped pkg/ and test-only pkg-conformance/), tsc, .d.ts snapshot drift;
+#   4. `npm pack`, installed into test/node_modules, then node --test: the package imported by name
+#      in node, the vectors again, types, a static page and a Vite build in headless Chromium.
+# Exits non-zero on any failure.
+#
+#   bash scripts/test-wasm.sh                 install what is missing, then test
+#   bash scripts/test-wasm.sh --install-only  install what is missing, then stop
+#
+# Never downloads a browser: Chromium and chromedriver come from Debian (apt). wasm-opt is binaryen
+# 132 from npm in .tools/ (never Debian's binaryen 108, whose passes break wasm-bindgen 0.2.130 output).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TOOLS="$ROOT/.tools"
+BINDINGS="$ROOT/frontend-bindings"
+WASM_BINDGEN_VERSION=0.2.130
+WASM_PACK_VERSION=0.15.1
+BINARYEN_VERSION=132.0.0
+START=$SECONDS
+
+step() { printf '\n==> %s\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- toolchain ---------------------------------------------------------------------------------
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step "rust target wasm32-unknown-unknown"
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "present"
+else
+  rustup target add wasm32-unknown-unknown
+fi
+
+step "wasm-bindgen-cli $WASM_BINDGEN_VERSION (wasm-bindgen, wasm-bindgen-test-runner)"
+if have wasm-bindgen && have wasm-bindgen-test-runner &&
+  [ "$(wasm-bindgen --version)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  echo "present"
+else
+  # Without --locked: its lockfile pins a webpki-roots version this registry lacks.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+step "wasm-pack $WASM_PACK_VERSION"
+if have wasm-pack && [ "$(wasm-pack --version)" = "wasm-pack $WASM_PACK_VERSION" ]; then
+  echo "present"
+else
+  cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked --force
+fi
+
+step "chromium + chromedriver (Debian)"
+if have chromium && have chromedriver; then
+  echo "present"
+else
+  export DEBIAN_FRONTEND=noninteractive
+  # apt-get update only when the package lists do not know the packages yet.
+  if ! as_root apt-get install -y --no-install-recommends chromium chromium-driver; then
+    as_root apt-get update
+    as_root apt-get install -y --no-install-recommends chromium chromium-driver
+  fi
+fi
+CHROMIUM_MAJOR="$(chromium --version 2>/dev/null | grep -oE '[0-9]+\.' | head -1 | tr -d .)"
+DRIVER_MAJOR="$(chromedriver --version | grep -oE '[0-9]+\.' | head -1 | tr -d .)"
+echo "chromium $CHROMIUM_MAJOR, chromedriver $DRIVER_MAJOR"
+if [ "$CHROMIUM_MAJOR" != "$DRIVER_MAJOR" ]; then
+  echo "chromium and chromedriver major versions differ; install matching Debian packages" >&2
+  exit 1
+fi
+
+step "wasm-opt (binaryen $BINARYEN_VERSION from npm, in .tools/)"
+WASM_OPT="$TOOLS/binaryen/node_modules/.bin/wasm-opt"
+if [ -x "$WASM_OPT" ] && "$WASM_OPT" --version | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+  echo "present"
+else
+  mkdir -p "$TOOLS/binaryen"
+  npm install --prefix "$TOOLS/binaryen" --no-audit --no-fund "binaryen@$BINARYEN_VERSION"
+fi
+# wasm-pack uses the first wasm-opt on PATH.
+export PATH="$TOOLS/binaryen/node_modules/.bin:$PATH"
+"$WASM_OPT" --version
+
+step "npm ci (frontend-bindings)"
+(cd "$BINDINGS" && npm ci --no-audit --no-fund)
+
+if [ "${1:-}" = "--install-only" ]; then
+  echo "tools installed in $((SECONDS - START)) s"
+  exit 0
+fi
+
+# --- Rust: wasm-bindgen-test in node and Chromium ------------------------------------------------
+
+export CHROMEDRIVER="$(command -v chromedriver)"
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/wasm/webdriver.json"
+export WASM_BINDGEN_TEST_TIMEOUT=180
+export WASM_BINDGEN_TEST_DRIVER_TIMEOUT=60
+SUMMARY=()
+
+run_cargo_tests() { # $1 = node | chromium
+  local label=$1 log
+  local mode=(-u WASM_BINDGEN_USE_BROWSER)
+  [ "$label" = chromium ] && mode=(WASM_BINDGEN_USE_BROWSER=1)
+  log="$(mktemp)"
+  if ! env "${mode[@]}" cargo test -p chartgate-wasm --target wasm32-unknown-unknown 2>&1 | tee "$log"; then
+    echo "wasm tests ($label) failed" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  local passed
+  passed="$(grep -E '^test result: ok' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')"
+  rm -f "$log"
+  SUMMARY+=("wasm-bindgen-test ($label): $passed passed")
+}
+
+step "wasm-bindgen-test in node"
+run_cargo_tests node
+
+step "wasm-bindgen-test in headless Chromium"
+run_cargo_tests chromium
+
+step "clippy (wasm32)"
+cargo clippy -p chartgate-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
+SUMMARY+=("clippy wasm32: clean")
+
+# --- npm package -----------------------------------------------------------------------------
+
+step "wasm-pack build: pkg/ (shipped) and pkg-conformance/ (test-only exports)"
+(cd "$BINDINGS" && node scripts/build-wasm.mjs && node scripts/build-wasm.mjs --conformance)
+
+step "tsc (dist/) and .d.ts snapshot"
+(cd "$BINDINGS" && npx tsc -p tsconfig.json && node scripts/check-dts.mjs)
+
+WASM_RAW=$(stat -c %s "$BINDINGS/pkg/chartgate_wasm_bg.wasm")
+WASM_GZ=$(gzip -9 -c "$BINDINGS/pkg/chartgate_wasm_bg.wasm" | wc -c)
+JS_GZ=$(gzip -9 -c "$BINDINGS/pkg/chartgate_wasm.js" | wc -c)
+SUMMARY+=("size: wasm ${WASM_RAW} B raw, ${WASM_GZ} B gzip; glue ${JS_GZ} B gzip; total $((WASM_GZ + JS_GZ)) B gzip")
+
+step "npm pack → test/node_modules/@chartgate/chart-commands (installed as a user gets it)"
+PACK_DIR="$(mktemp -d)"
+trap 'rm -rf "$PACK_DIR"' EXIT
+(cd "$BINDINGS" && npm pack --pack-destination "$PACK_DIR" --silent >/dev/null)
+INSTALLED="$BINDINGS/test/node_modules/@chartgate/chart-commands"
+rm -rf "$INSTALLED" && mkdir -p "$INSTALLED"
+tar -xzf "$PACK_DIR"/*.tgz -C "$INSTALLED" --strip-components=1
+
+step "TypeScript tests (node --test): node, types, package, Chromium page, Vite"
+(cd "$BINDINGS/test" && rm -rf .out && npx tsc -p tsconfig.json)
+NODE_LOG="$(mktemp)"
+if ! (cd "$BINDINGS/test" && node --test --test-reporter=spec --test-concurrency=1 .out/ 2>&1 | tee "$NODE_LOG"); then
+  rm -f "$NODE_LOG"
+  echo "TypeScript tests failed" >&2
+  exit 1
+fi
+SUMMARY+=("node --test: $(grep -E '^ℹ (tests|pass|fail) ' "$NODE_LOG" | tr '\n' ' ' | sed 's/ℹ //g')")
+rm -f "$NODE_LOG"
+
+printf '\n==> summary (%s s)\n' "$((SECONDS - START))"
+printf '  %s\n' "${SUMMARY[@]}"

@@ -1,0 +1,294 @@
+//! Bad input from JS never traps or panics the module: wrong types, cyclic objects, `BigInt`,
+//! throwing getters, huge and deeply nested values, `undefined` fields and `NaN`. Failures reach JS
+//! as `Error`s with `name`, `code` and `path`, and afterwards the module keeps working (leak.rs checks
+//! its memory). Runs in node and headless Chromium.
+#![cfg(target_arch = "wasm32")]
+
+use chartgate_core::NormalizeFlags;
+use chartgate_wasm as w;
+use js_sys::{Array, Object, Reflect, JSON};
+use tsify::Ts;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn js(text: &str) -> JsValue {
+    JSON::parse(text).expect("test JSON is valid")
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).expect("readable property")
+}
+
+fn stringify(v: &JsValue) -> String {
+    JSON::stringify(v)
+        .expect("JSON")
+        .as_string()
+        .expect("string")
+}
+
+fn normalize(input: JsValue) -> Result<JsValue, JsValue> {
+    w::normalize_chart_command_payload(input, None, None).map(JsValue::from)
+}
+
+/// Asserts `result` is a thrown `ChartgateError` with `code` and `path`; returns its message.
+#[track_caller]
+fn assert_error<T>(result: Result<T, JsValue>, code: &str, path: &str) -> String {
+    let Err(e) = result else {
+        panic!("expected a {code} error, got a result")
+    };
+    assert!(e.is_instance_of::<js_sys::Error>(), "not an Error: {e:?}");
+    assert_eq!(
+        get(&e, "name").as_string().as_deref(),
+        Some("ChartgateError")
+    );
+    assert_eq!(get(&e, "code").as_string().as_deref(), Some(code), "{e:?}");
+    let p = get(&e, "path");
+    assert!(Array::is_array(&p), "path is not an array: {p:?}");
+    assert_eq!(stringify(&p), path);
+    e.unchecked_ref::<js_sys::Error>().message().into()
+}
+
+fn cyclic() -> JsValue {
+    let o = js(r#"{"chart_commands":["LOAD:TSLA"]}"#);
+    Reflect::set(&o, &"self".into(), &o).expect("settable");
+    o
+}
+
+/// The module still answers correctly after a failure.
+fn assert_still_works() {
+    let out = normalize(JsValue::from_str("LOAD:TSLA TIMEFRAME:1D")).expect("works");
+    assert_eq!(
+        stringify(&get(&out, "legacy")),
+        r#"["LOAD:TSLA","TIMEFRAME:1D"]"#
+    );
+}
+
+#[wasm_bindgen_test]
+fn cyclic_objects_are_invalid_type_errors() {
+    let msg = assert_error(normalize(cyclic()), "invalid_type", "[]");
+    assert!(msg.contains("not JSON-serializable"), "{msg}");
+    assert_error(w::validate_commands_js(cyclic()), "invalid_type", "[]");
+    assert_error(w::build_chart_objects(cyclic()), "invalid_type", "[]");
+    assert_error(w::to_legacy(cyclic()), "invalid_type", "[]");
+    assert_error(w::parse_legacy_commands(cyclic()), "invalid_type", "[]");
+    assert_still_works();
+}
+
+#[wasm_bindgen_test]
+fn bigint_and_throwing_getters_are_invalid_type_errors() {
+    let o = js(r#"{"chart_commands":[]}"#);
+    Reflect::set(&o, &"n".into(), &js_sys::BigInt::from(5u64).into()).expect("settable");
+    assert_error(normalize(o), "invalid_type", "[]");
+
+    let o = Object::new();
+    let desc = Object::new();
+    let getter = js_sys::Function::new_no_args("throw new Error('boom')");
+    Reflect::set(&desc, &"get".into(), &getter).expect("settable");
+    Reflect::set(&desc, &"enumerable".into(), &JsValue::TRUE).expect("settable");
+    Object::define_property(&o, &"chart_commands".into(), &desc);
+    let msg = assert_error(normalize(o.into()), "invalid_type", "[]");
+    assert!(msg.contains("boom"), "{msg}");
+    assert_still_works();
+}
+
+#[wasm_bindgen_test]
+fn wrong_argument_types_name_the_argument() {
+    assert_error(
+        w::parse_legacy_command(JsValue::from_f64(42.0)),
+        "invalid_type",
+        "[]",
+    );
+    assert_error(
+        w::parse_legacy_command(JsValue::UNDEFINED),
+        "invalid_type",
+        "[]",
+    );
+    assert_error(w::understand(JsValue::NULL), "invalid_type", "[]");
+    assert_error(w::understand(Object::new().into()), "invalid_type", "[]");
+    assert_error(
+        w::parse_legacy_commands(js(r#"["LOAD:TSLA", 7]"#)),
+        "invalid_type",
+        "[1]",
+    );
+    assert_error(
+        w::parse_legacy_commands(JsValue::from_str("LOAD:TSLA")),
+        "invalid_type",
+        "[]",
+    );
+    assert_error(
+        w::normalize_chart_command_payload(JsValue::NULL, Some(JsValue::from_f64(1.0)), None),
+        "invalid_type",
+        r#"["responseText"]"#,
+    );
+    let flags = |text: &str| Some(Ts::<NormalizeFlags>::new_unchecked(js(text)));
+    assert_error(
+        w::normalize_chart_command_payload(
+            JsValue::NULL,
+            None,
+            flags(r#"{"preferStructured":"yes"}"#),
+        ),
+        "invalid_type",
+        r#"["flags"]"#,
+    );
+    assert_error(
+        w::normalize_chart_command_payload(JsValue::NULL, None, flags("5")),
+        "invalid_type",
+        r#"["flags"]"#,
+    );
+    assert_still_works();
+}
+
+#[wasm_bindgen_test]
+fn strict_conversions_throw_the_first_error_with_every_issue() {
+    let msg = assert_error(
+        w::to_legacy(js(
+            r#"{"type":"load","payload":{"symbol":"not a symbol!"}}"#,
+        )),
+        "invalid_symbol",
+        r#"["payload","symbol"]"#,
+    );
+    assert!(!msg.is_empty());
+    let e = w::build_chart_objects(js(
+        r#"[{"type":"load","payload":{"symbol":"TSLA"}},{"type":"timeframe","payload":{"value":"7X"}}]"#,
+    ))
+    .map(JsValue::from);
+    let Err(err) = &e else {
+        panic!("expected an error")
+    };
+    let issues = get(err, "issues");
+    assert!(Array::is_array(&issues) && Array::from(&issues).length() >= 1);
+    assert_error(e, "invalid_timeframe", r#"[1,"payload","value"]"#);
+    let ok = w::to_legacy(js(r#"{"type":"indicator","payload":{"name":"rsi"}}"#)).expect("valid");
+    assert_eq!(ok, "INDICATOR:RSI:ON");
+}
+
+#[wasm_bindgen_test]
+fn undefined_fields_are_dropped_and_nan_is_null() {
+    // `undefined` means absent, exactly as in the JSON a server would receive.
+    let o = js(r#"{"chart_commands":["LOAD:TSLA"]}"#);
+    Reflect::set(&o, &"chart_commands_structured".into(), &JsValue::UNDEFINED).expect("settable");
+    Reflect::set(&o, &"responseText".into(), &JsValue::UNDEFINED).expect("settable");
+    let out = normalize(o).expect("normalizes");
+    assert_eq!(stringify(&get(&out, "issues")), "[]");
+    assert_eq!(get(&out, "source").as_string().as_deref(), Some("legacy"));
+    assert!(get(&out, "responseText").is_null());
+
+    // NaN → null → core reports the price, nothing throws.
+    let cmd = js(r#"{"type":"drawing","payload":{"style":"support"}}"#);
+    let payload = get(&cmd, "payload");
+    Reflect::set(&payload, &"price".into(), &JsValue::from_f64(f64::NAN)).expect("settable");
+    let list = Array::of1(&cmd);
+    let parsed = w::validate_commands_js(list.into())
+        .map(JsValue::from)
+        .expect("validates");
+    assert_eq!(Array::from(&get(&parsed, "commands")).length(), 0);
+    let issues = stringify(&get(&parsed, "issues"));
+    assert!(
+        issues.contains(r#""path":[0,"payload","price"]"#),
+        "{issues}"
+    );
+
+    // Undefined input, functions and symbols are JSON's "nothing": an empty result.
+    for v in [
+        JsValue::UNDEFINED,
+        js_sys::Function::new_no_args("return 1").into(),
+        JsValue::symbol(None),
+    ] {
+        let out = normalize(v).expect("normalizes");
+        assert_eq!(get(&out, "source").as_string().as_deref(), Some("none"));
+        assert_eq!(stringify(&get(&out, "issues")), "[]");
+    }
+    // Optional flag fields left undefined take their defaults.
+    let flags = js("{}");
+    Reflect::set(&flags, &"preferStructured".into(), &JsValue::UNDEFINED).expect("settable");
+    let out = w::normalize_chart_command_payload(
+        JsValue::from_str("LOAD:TSLA"),
+        None,
+        Some(Ts::new_unchecked(flags)),
+    )
+    .map(JsValue::from)
+    .expect("normalizes");
+    assert_eq!(get(&out, "mode").as_string().as_deref(), Some("hybrid"));
+}
+
+#[wasm_bindgen_test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let input = js(&format!(r#"{{"chart_commands":{deep}}}"#));
+    assert_error(normalize(input), "invalid_type", "[]");
+    // 100 levels is fine: core reports the bad element as an issue.
+    let ok = js(&format!(
+        r#"{{"chart_commands":[{}{}]}}"#,
+        "[".repeat(100),
+        "]".repeat(100)
+    ));
+    let out = normalize(ok).expect("normalizes");
+    assert!(stringify(&get(&out, "issues")).contains("invalid_type"));
+    assert_still_works();
+}
+
+#[wasm_bindgen_test]
+fn huge_arrays_are_truncated_with_an_issue() {
+    let list = Array::new();
+    for i in 0..100_000 {
+        list.push(&JsValue::from_str(if i % 2 == 0 {
+            "LOAD:TSLA"
+        } else {
+            "ZOOM:IN"
+        }));
+    }
+    let out = normalize(list.into()).expect("normalizes");
+    assert_eq!(Array::from(&get(&out, "legacy")).length(), 256);
+    assert!(stringify(&get(&out, "issues")).contains("too_many_commands"));
+}
+
+#[wasm_bindgen_test]
+fn inputs_over_the_size_limit_are_too_long_errors() {
+    let big = "x".repeat(chartgate_wasm::convert::MAX_INPUT_CHARS as usize + 1);
+    assert_error(
+        w::parse_legacy_command(JsValue::from_str(&big)),
+        "too_long",
+        "[]",
+    );
+    let arr = Array::of1(&JsValue::from_str(&big));
+    assert_error(normalize(arr.into()), "too_long", "[]");
+    assert_still_works();
+}
+
+#[wasm_bindgen_test]
+fn results_are_plain_objects_not_maps() {
+    let out = normalize(js(
+        r#"{"chart_commands_structured":[{"type":"drawing","payload":{"style":"trendline","start_price":1,"end_price":2}}]}"#,
+    ))
+    .expect("normalizes");
+    let cmd = Array::from(&get(&out, "commands")).get(0);
+    assert!(!cmd.is_instance_of::<js_sys::Map>());
+    let payload = get(&cmd, "payload");
+    assert!(!payload.is_instance_of::<js_sys::Map>());
+    assert_eq!(
+        get(&payload, "style").as_string().as_deref(),
+        Some("trendline")
+    );
+    assert_eq!(
+        get(&cmd, "legacy").as_string().as_deref(),
+        Some("TRENDLINE:1:2")
+    );
+    assert!(get(&cmd, "description").is_null());
+}
+
+#[wasm_bindgen_test]
+fn vocabularies_are_the_canonical_tokens() {
+    let tf = stringify(&w::timeframes().expect("list"));
+    assert!(
+        tf.starts_with(r#"["1m","2m","5m""#) && tf.ends_with(r#""MAX"]"#),
+        "{tf}"
+    );
+    assert!(tf.contains(r#""1M""#) && tf.contains(r#""1m""#));
+    let ind = stringify(&w::indicators().expect("list"));
+    assert!(
+        ind.starts_with(r#"["SMA","EMA""#) && ind.contains("ICHIMOKU"),
+        "{ind}"
+    );
+    let schema = w::chart_command_schema_js().expect("schema");
+    assert!(get(&get(&schema, "properties"), "commands").is_object());
+}
