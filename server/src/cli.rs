@@ -1,13 +1,15 @@
-//! Command-line tools over core (spec §8): `normalize`, `understand`, `schema`.
+//! The command line: `serve` (the HTTP service, handed to `main::serve`) and the tools over core
+//! (spec §8): `normalize`, `understand`, `schema`.
 //!
-//! They print exactly what the wasm package returns for the same input (compact JSON, one line).
-//! Exit code 0 whenever a result is printed (issues included); 2 for unreadable input.
+//! The tools print exactly what the wasm package returns for the same input (compact JSON, one
+//! line). Exit code 0 whenever a result is printed (issues included); 2 for unreadable input.
 
 use chartgate_core::{
     chart_command_schema, normalize_chart_command_payload, understand, NormalizeFlags,
 };
 use clap::{Parser, Subcommand};
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Largest payload `normalize` reads from stdin.
@@ -45,6 +47,19 @@ enum Cmd {
     },
     /// Print the JSON Schema of the chart command list (the model's strict tool schema).
     Schema,
+    /// Run the HTTP service (defaults: 127.0.0.1:8080, ./data/chartgate.sqlite3, offline provider).
+    Serve(ServeArgs),
+}
+
+/// Options of `chartgate serve`; everything else comes from the config file and `CHARTGATE_*`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// TOML config file (else `CHARTGATE_CONFIG`, else embedded defaults).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Listen address, e.g. 127.0.0.1:8080 (overrides the file and `CHARTGATE_BIND`).
+    #[arg(long)]
+    pub bind: Option<String>,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -75,6 +90,7 @@ pub fn run() -> ExitCode {
         }
         Cmd::Understand { text } => to_json(&understand(&text)),
         Cmd::Schema => to_json(&chart_command_schema()),
+        Cmd::Serve(args) => return crate::serve(args),
     };
     let mut stdout = std::io::stdout().lock();
     match writeln!(stdout, "{out}") {

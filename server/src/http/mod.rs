@@ -1,0 +1,42 @@
+//! HTTP: the route table, thin handlers, extractors whose rejections are `AppError`, and the
+//! request middleware (request ids, error bodies, HTTP metrics, tracing span).
+//!
+//! Handlers extract, call the pipeline (or a capability), and respond; nothing here decides what
+//! a chart command is or which model answers.
+
+pub mod extract;
+pub mod handlers;
+pub mod middleware;
+pub mod wire;
+
+use crate::state::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+/// The header carrying the request id, echoed on every response.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The route table.
+///
+/// Layer order (outermost first): `observe` (request id, error rendering, HTTP metrics, span) →
+/// body limit → routing → `record_route` (copies the matched route template to the response).
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.server.limits.max_body_bytes;
+    Router::new()
+        .route("/api/agent/orchestrate", post(handlers::ask))
+        .route("/ask", post(handlers::ask))
+        .route("/api/flags", get(handlers::flags))
+        .route("/health", get(handlers::health))
+        .route("/ready", get(handlers::ready))
+        .route("/metrics", get(handlers::metrics))
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .route_layer(axum::middleware::from_fn(middleware::record_route))
+        .fallback(handlers::not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,248 @@
+//! Request bodies as they arrive on the wire, and their validation into pipeline inputs.
+//!
+//! Unknown fields are rejected (422 `invalid_field`), as are over-long queries, histories, ids
+//! and invalid chart context; every message names the field path. The answer's wire shape is
+//! `pipeline::AskOutput`.
+
+use crate::config::Limits;
+use crate::error::AppError;
+use crate::llm::{ChartContext, Role, Turn};
+use crate::pipeline::AskInput;
+use chartgate_core::vocab::{canonical_symbol, Timeframe};
+use serde::Deserialize;
+
+/// `POST /api/agent/orchestrate` and `POST /ask`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AskBody {
+    pub query: String,
+    #[serde(default)]
+    pub conversation_history: Option<Vec<HistoryMessage>>,
+    #[serde(default)]
+    pub session_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub chart_context: Option<ChartContextBody>,
+}
+
+/// One turn of `conversation_history`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryMessage {
+    pub role: String,
+    pub content: String,
+}
+
+/// `chart_context`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChartContextBody {
+    #[serde(default)]
+    pub symbol: Option<String>,
+    #[serde(default)]
+    pub timeframe: Option<String>,
+}
+
+/// `GET /api/flags` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagsQuery {
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub session_id: Option<String>,
+}
+
+/// Validates an id (`user_id`, `session_id`): empty means absent; at most `max` characters;
+/// no control characters.
+pub fn parse_id(field: &str, raw: Option<String>, max: usize) -> Result<Option<String>, AppError> {
+    let Some(s) = raw else { return Ok(None) };
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let n = s.chars().count();
+    if n > max {
+        return Err(AppError::invalid_field(format!(
+            "{field}: {n} characters, at most {max} allowed"
+        )));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(AppError::invalid_field(format!(
+            "{field}: control characters are not allowed"
+        )));
+    }
+    Ok(Some(s.to_owned()))
+}
+
+impl AskBody {
+    /// Checks bounds and shapes and produces the pipeline's input.
+    pub fn into_input(self, limits: &Limits) -> Result<AskInput, AppError> {
+        let query = self.query.trim();
+        if query.is_empty() {
+            return Err(AppError::invalid_field("query: must not be empty"));
+        }
+        let n = query.chars().count();
+        if n > limits.max_query_chars {
+            return Err(AppError::invalid_field(format!(
+                "query: {n} characters, at most {} allowed",
+                limits.max_query_chars
+            )));
+        }
+        let history_in = self.conversation_history.unwrap_or_default();
+        if history_in.len() > limits.max_history_messages {
+            return Err(AppError::invalid_field(format!(
+                "conversation_history: {} messages, at most {} allowed",
+                history_in.len(),
+                limits.max_history_messages
+            )));
+        }
+        let mut history = Vec::with_capacity(history_in.len());
+        for (i, m) in history_in.into_iter().enumerate() {
+            let role = match m.role.trim().to_ascii_lowercase().as_str() {
+                "user" => Role::User,
+                "assistant" => Role::Assistant,
+                other => {
+                    return Err(AppError::invalid_field(format!(
+                    "conversation_history[{i}].role: expected \"user\" or \"assistant\", got {:?}",
+                    other.chars().take(20).collect::<String>()
+                )))
+                }
+            };
+            let len = m.content.chars().count();
+            if len > limits.max_history_content_chars {
+                return Err(AppError::invalid_field(format!(
+                    "conversation_history[{i}].content: {len} characters, at most {} allowed",
+                    limits.max_history_content_chars
+                )));
+            }
+            history.push(Turn {
+                role,
+                content: m.content,
+            });
+        }
+        let chart_context = match self.chart_context {
+            None => None,
+            Some(c) => {
+                let symbol = match c.symbol.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                    None => None,
+                    Some(s) => Some(canonical_symbol(s).ok_or_else(|| {
+                        AppError::invalid_field(format!(
+                            "chart_context.symbol: {:?} is not a valid symbol",
+                            s.chars().take(20).collect::<String>()
+                        ))
+                    })?),
+                };
+                let timeframe = match c
+                    .timeframe
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                {
+                    None => None,
+                    Some(t) => Some(
+                        Timeframe::parse(t)
+                            .ok_or_else(|| {
+                                AppError::invalid_field(format!(
+                                    "chart_context.timeframe: {:?} is not a valid timeframe",
+                                    t.chars().take(20).collect::<String>()
+                                ))
+                            })?
+                            .as_wire()
+                            .to_owned(),
+                    ),
+                };
+                Some(ChartContext { symbol, timeframe })
+            }
+        };
+        Ok(AskInput {
+            query: query.to_owned(),
+            history,
+            session_id: parse_id("session_id", self.session_id, limits.max_id_chars)?,
+            user_id: parse_id("user_id", self.user_id, limits.max_id_chars)?,
+            chart_context,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::Config;
+    use crate::error::ErrorCode;
+
+    fn limits() -> Limits {
+        Config::defaults().server.limits
+    }
+
+    fn body(json: &str) -> AskBody {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn valid_body_is_normalized() {
+        let input = body(
+            r#"{"query":"  show tsla ","conversation_history":[{"role":"User","content":"hi"}],
+                "session_id":" s1 ","user_id":"","chart_context":{"symbol":"tsla","timeframe":"1d"}}"#,
+        )
+        .into_input(&limits())
+        .unwrap();
+        assert_eq!(input.query, "show tsla");
+        assert_eq!(input.history[0].role, Role::User);
+        assert_eq!(input.session_id.as_deref(), Some("s1"));
+        assert_eq!(input.user_id, None);
+        let ctx = input.chart_context.unwrap();
+        assert_eq!(ctx.symbol.as_deref(), Some("TSLA"));
+        assert_eq!(ctx.timeframe.as_deref(), Some("1D"));
+    }
+
+    #[test]
+    fn bounds_and_shapes_are_422_naming_the_field() {
+        let l = limits();
+        let long = "x".repeat(l.max_query_chars + 1);
+        let cases = [
+            (format!(r#"{{"query":"{long}"}}"#), "query:"),
+            (r#"{"query":"   "}"#.to_owned(), "query:"),
+            (
+                r#"{"query":"q","conversation_history":[{"role":"system","content":"x"}]}"#
+                    .to_owned(),
+                "conversation_history[0].role",
+            ),
+            (
+                r#"{"query":"q","chart_context":{"symbol":"NOT A SYMBOL"}}"#.to_owned(),
+                "chart_context.symbol",
+            ),
+            (
+                r#"{"query":"q","chart_context":{"timeframe":"7X"}}"#.to_owned(),
+                "chart_context.timeframe",
+            ),
+            (
+                format!(
+                    r#"{{"query":"q","user_id":"{}"}}"#,
+                    "u".repeat(l.max_id_chars + 1)
+                ),
+                "user_id:",
+            ),
+        ];
+        for (json, field) in cases {
+            let e = body(&json).into_input(&l).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidField, "{json}");
+            assert!(e.message.starts_with(field), "{} vs {field}", e.message);
+        }
+        let many: Vec<String> = (0..=l.max_history_messages)
+            .map(|_| r#"{"role":"user","content":"x"}"#.to_owned())
+            .collect();
+        let json = format!(
+            r#"{{"query":"q","conversation_history":[{}]}}"#,
+            many.join(",")
+        );
+        let e = body(&json).into_input(&l).unwrap_err();
+        assert!(
+            e.message.starts_with("conversation_history:"),
+            "{}",
+            e.message
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! The `openai` provider: chat completions through `async-openai` against a configurable base URL
+//! (OpenAI itself, or an OpenAI-compatible server such as Ollama, vLLM, LM Studio or the
+//! project's mock).
+//!
+//! The model gets core's JSON Schema as the strict `chart_commands` tool. This module returns the
+//! tool calls' raw argument strings untouched: validating them is core's job, in the pipeline.
+//! One attempt per call, bounded by the configured timeout; no retries here (the pipeline walks
+//! the fallback chain). The API key comes from config (which read it from the environment).
+
+use super::{
+    BoxFuture, ChartContext, Completion, FailureKind, ModelRequest, Provider, ProviderError, Role,
+    ToolCall,
+};
+use crate::config::{LlmConfig, Usage};
+use async_openai::config::OpenAIConfig;
+use async_openai::error::OpenAIError;
+use async_openai::middleware::ReqwestService;
+use async_openai::types::chat::{
+    ChatCompletionMessageToolCalls, ChatCompletionRequestAssistantMessage,
+    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestUserMessage, ChatCompletionTool, ChatCompletionTools,
+    CreateChatCompletionResponse, FunctionObject,
+};
+use async_openai::Client;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::time::Duration;
+
+/// Why the provider could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client for the model provider: {0}")]
+pub struct BuildError(String);
+
+/// The OpenAI-compatible provider.
+#[derive(Clone)]
+pub struct OpenAiProvider {
+    client: Client<OpenAIConfig>,
+    /// `[chart_commands tool]`, serialized once: the schema is ~10 kB and cloning and
+    /// re-serializing it per request was most of the gateway's CPU time.
+    tools: Box<RawValue>,
+    timeout: Duration,
+}
+
+/// The chat-completion request body. async-openai's message types, plus the tool list as
+/// pre-serialized JSON (sent through async-openai's bring-your-own-type entry point).
+#[derive(Serialize)]
+struct ChatRequest<'a> {
+    model: &'a str,
+    messages: Vec<ChatCompletionRequestMessage>,
+    tools: &'a RawValue,
+    max_completion_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+}
+
+impl std::fmt::Debug for OpenAiProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiProvider")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Installs the process-wide TLS crypto provider (ring) once; later calls are no-ops.
+pub fn install_crypto_provider() {
+    // `install_default` fails only when a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl OpenAiProvider {
+    /// Builds the provider: an HTTP client with TCP_NODELAY, a connect timeout and pooled
+    /// keep-alive connections, and the strict `chart_commands` tool built once from core's schema.
+    pub fn new(cfg: &LlmConfig) -> Result<OpenAiProvider, BuildError> {
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .connect_timeout(cfg.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()
+            .map_err(|e| BuildError(e.to_string()))?;
+        // Every field set explicitly so async-openai does not read OPENAI_* variables itself
+        // (config.rs is the only reader of the environment).
+        let config = OpenAIConfig::new()
+            .with_api_base(cfg.base_url.clone())
+            .with_api_key(
+                cfg.api_key
+                    .as_ref()
+                    .map(|k| k.expose().to_owned())
+                    .unwrap_or_default(),
+            )
+            .with_org_id("")
+            .with_project_id("");
+        // Replace async-openai's default executor, which retries 429/5xx/connect errors with
+        // backoff: retries would hide failures from the breakers and delay the fallback chain.
+        let client =
+            Client::build(http.clone(), config).with_http_service(ReqwestService::new(http));
+        Ok(OpenAiProvider {
+            client,
+            tools: serde_json::value::to_raw_value(&[chart_commands_tool()])
+                .map_err(|e| BuildError(format!("cannot serialize the tool schema: {e}")))?,
+            timeout: cfg.timeout,
+        })
+    }
+
+    fn build_request<'a>(&'a self, model: &'a str, req: &ModelRequest) -> ChatRequest<'a> {
+        let mut messages = Vec::with_capacity(req.history.len() + 2);
+        messages.push(ChatCompletionRequestMessage::System(
+            ChatCompletionRequestSystemMessage::from(system_text(req)),
+        ));
+        for turn in &req.history {
+            messages.push(match turn.role {
+                Role::User => ChatCompletionRequestMessage::User(
+                    ChatCompletionRequestUserMessage::from(turn.content.as_str()),
+                ),
+                Role::Assistant => ChatCompletionRequestMessage::Assistant(
+                    ChatCompletionRequestAssistantMessage::from(turn.content.as_str()),
+                ),
+            });
+        }
+        messages.push(ChatCompletionRequestMessage::User(
+            ChatCompletionRequestUserMessage::from(req.query.as_str()),
+        ));
+        ChatRequest {
+            model,
+            messages,
+            tools: &self.tools,
+            max_completion_tokens: req.max_completion_tokens,
+            temperature: req.temperature,
+        }
+    }
+}
+
+/// The strict `chart_commands` tool, from core's definition.
+fn chart_commands_tool() -> ChatCompletionTools {
+    let def = chartgate_core::chart_commands_tool();
+    let f = &def["function"];
+    ChatCompletionTools::Function(ChatCompletionTool {
+        function: FunctionObject {
+            name: f["name"]
+                .as_str()
+                .unwrap_or(chartgate_core::schema::TOOL_NAME)
+                .to_owned(),
+            description: f["description"].as_str().map(str::to_owned),
+            parameters: Some(f["parameters"].clone()),
+            strict: Some(true),
+        },
+    })
+}
+
+/// The system message: the configured prompt, the chart context, and what core already applied.
+fn system_text(req: &ModelRequest) -> String {
+    let mut s = req.system_prompt.clone();
+    if let Some(ChartContext { symbol, timeframe }) = &req.chart_context {
+        if let Some(sym) = symbol {
+            s.push_str(&format!("\nThe chart currently shows {sym}."));
+        }
+        if let Some(tf) = timeframe {
+            s.push_str(&format!("\nThe current timeframe is {tf}."));
+        }
+    }
+    if !req.understanding.legacy.is_empty() {
+        s.push_str("\nThese chart commands were already applied from the request: ");
+        s.push_str(&req.understanding.legacy.join(", "));
+        s.push('.');
+    }
+    s
+}
+
+impl Provider for OpenAiProvider {
+    fn name(&self) -> &'static str {
+        "openai"
+    }
+
+    fn complete<'a>(
+        &'a self,
+        model: &'a str,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
+        Box::pin(async move {
+            let body = self.build_request(model, request);
+            let chat = self.client.chat();
+            let call = chat.create_byot::<_, CreateChatCompletionResponse>(body);
+            match tokio::time::timeout(self.timeout, call).await {
+                Err(_) => Err(ProviderError::new(
+                    FailureKind::Timeout,
+                    format!("no answer within {} ms", self.timeout.as_millis()),
+                )),
+                Ok(Err(e)) => Err(classify(&e)),
+                Ok(Ok(resp)) => completion(resp),
+            }
+        })
+    }
+}
+
+/// Maps an async-openai error onto a bounded failure kind.
+fn classify(e: &OpenAIError) -> ProviderError {
+    let kind = match e {
+        OpenAIError::ApiError(api) => {
+            let s = api.status_code.as_u16();
+            match s {
+                429 => FailureKind::RateLimited,
+                408 => FailureKind::Timeout,
+                500..=599 => FailureKind::ServerError,
+                _ => FailureKind::ClientError,
+            }
+        }
+        OpenAIError::Reqwest(r) if r.is_timeout() => FailureKind::Timeout,
+        OpenAIError::Reqwest(r) if r.is_decode() || r.is_body() => FailureKind::BadResponse,
+        OpenAIError::Reqwest(_) => FailureKind::Connect,
+        OpenAIError::JSONDeserialize(..) | OpenAIError::StreamError(_) => FailureKind::BadResponse,
+        _ => FailureKind::ClientError,
+    };
+    // The message is for logs; trim it (a garbled body can be long).
+    let mut message = e.to_string();
+    if message.len() > 300 {
+        let mut cut = 300;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+        message.push('…');
+    }
+    ProviderError::new(kind, message)
+}
+
+fn completion(resp: CreateChatCompletionResponse) -> Result<Completion, ProviderError> {
+    let Some(choice) = resp.choices.into_iter().next() else {
+        return Err(ProviderError::new(
+            FailureKind::BadResponse,
+            "chat completion without choices",
+        ));
+    };
+    let msg = choice.message;
+    let tool_calls = msg
+        .tool_calls
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|c| match c {
+            ChatCompletionMessageToolCalls::Function(f) => Some(ToolCall {
+                name: f.function.name,
+                arguments: f.function.arguments,
+            }),
+            ChatCompletionMessageToolCalls::Custom(_) => None,
+        })
+        .collect();
+    let usage = resp
+        .usage
+        .map(|u| Usage {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            cached_tokens: u
+                .prompt_tokens_details
+                .and_then(|d| d.cached_tokens)
+                .unwrap_or(0),
+        })
+        .unwrap_or_default();
+    Ok(Completion {
+        text: msg.content.or(msg.refusal).unwrap_or_default(),
+        tool_calls,
+        usage,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn tool_is_the_strict_chart_commands_tool_from_core() {
+        let t = chart_commands_tool();
+        let v = serde_json::to_value(&t).unwrap();
+        assert_eq!(v["type"], "function");
+        assert_eq!(v["function"]["name"], "chart_commands");
+        assert_eq!(v["function"]["strict"], true);
+        assert_eq!(
+            v["function"]["parameters"],
+            chartgate_core::chart_command_schema()
+        );
+    }
+
+    #[test]
+    fn request_carries_history_context_and_tool() {
+        let mut cfg = Config::defaults().llm;
+        cfg.base_url = "http://127.0.0.1:9/v1".into();
+        let p = OpenAiProvider::new(&cfg).unwrap();
+        let req = ModelRequest {
+            system_prompt: "SYS".into(),
+            history: vec![super::super::Turn {
+                role: Role::Assistant,
+                content: "earlier".into(),
+            }],
+            query: "what now?".into(),
+            chart_context: Some(ChartContext {
+                symbol: Some("TSLA".into()),
+                timeframe: Some("1D".into()),
+            }),
+            understanding: chartgate_core::understand("what now?"),
+            max_completion_tokens: 50,
+            temperature: None,
+        };
+        let body = serde_json::to_value(p.build_request("gpt-4o", &req)).unwrap();
+        assert_eq!(body["model"], "gpt-4o");
+        assert_eq!(body["messages"][0]["role"], "system");
+        assert!(body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("TSLA"));
+        assert_eq!(body["messages"][1]["role"], "assistant");
+        assert_eq!(body["messages"][2]["content"], "what now?");
+        assert_eq!(body["tools"][0]["function"]["name"], "chart_commands");
+        assert!(body.get("temperature").is_none());
+        assert_eq!(body["max_completion_tokens"], 50);
+    }
+}

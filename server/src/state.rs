@@ -1,0 +1,210 @@
+//! The application state shared by every request: validated config, metrics registry, store and
+//! ledger writer, the model provider, the circuit breakers and the in-flight counter.
+//!
+//! Built once at startup ([`AppState::new`]); cloning is an `Arc` bump. Tests use
+//! [`AppState::builder`] to swap the request-understanding function (a seam for routing tests
+//! that need a given intent), everything else is the real thing.
+
+use crate::config::{Config, ProviderKind};
+use crate::llm::offline::{OfflineProvider, OFFLINE_MODEL};
+use crate::llm::openai::{BuildError, OpenAiProvider};
+use crate::llm::Provider;
+use crate::metrics::Metrics;
+use crate::routing::Breakers;
+use crate::store::ledger::LedgerWriter;
+use crate::store::{Store, StoreError};
+use chartgate_core::Understanding;
+use std::hash::{BuildHasher, Hasher};
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Turns a request's text into intent and commands (core's `understand` in production).
+pub type Understander = fn(&str) -> Understanding;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("store {path}: {source}")]
+    Store { path: String, source: StoreError },
+    #[error(transparent)]
+    Provider(#[from] BuildError),
+}
+
+/// Shared state; see the module docs.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The contents of [`AppState`].
+pub struct Inner {
+    pub config: Config,
+    pub metrics: Metrics,
+    pub store: Store,
+    pub ledger: LedgerWriter,
+    /// The provider of the model path (`offline` when no model is configured).
+    pub provider: Arc<dyn Provider>,
+    pub breakers: Breakers,
+    pub understand: Understander,
+    asks_in_flight: AtomicUsize,
+    ids: IdGenerator,
+    pub started: Instant,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// Builds an [`AppState`].
+pub struct StateBuilder {
+    config: Config,
+    understand: Understander,
+}
+
+impl StateBuilder {
+    /// Replaces request understanding (tests only need this to force an intent).
+    pub fn understander(mut self, f: Understander) -> StateBuilder {
+        self.understand = f;
+        self
+    }
+
+    /// Opens the store (creating and migrating it), starts the ledger writer, builds the provider.
+    pub async fn build(self) -> Result<AppState, StartupError> {
+        let config = self.config;
+        let path = config.store.path.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&path))
+            .await
+            .map_err(|e| StartupError::Store {
+                path: config.store.path.display().to_string(),
+                source: StoreError::Task(e.to_string()),
+            })?
+            .map_err(|source| StartupError::Store {
+                path: config.store.path.display().to_string(),
+                source,
+            })?;
+        let models = config.models.all_models();
+        let mut labelled = models.clone();
+        labelled.push(OFFLINE_MODEL.to_owned());
+        let metrics = Metrics::new(&labelled);
+        let ledger = LedgerWriter::spawn(&store, metrics.clone(), config.store.ledger_queue)
+            .map_err(|source| StartupError::Store {
+                path: config.store.path.display().to_string(),
+                source,
+            })?;
+        let provider: Arc<dyn Provider> = match config.llm.provider {
+            ProviderKind::Offline => Arc::new(OfflineProvider),
+            ProviderKind::OpenAi => Arc::new(OpenAiProvider::new(&config.llm)?),
+        };
+        let now = Instant::now();
+        let breakers = Breakers::new(config.routing.breaker, &models, now);
+        Ok(AppState(Arc::new(Inner {
+            config,
+            metrics,
+            store,
+            ledger,
+            provider,
+            breakers,
+            understand: self.understand,
+            asks_in_flight: AtomicUsize::new(0),
+            ids: IdGenerator::new(),
+            started: now,
+        })))
+    }
+}
+
+impl AppState {
+    /// The production state for `config`.
+    pub async fn new(config: Config) -> Result<AppState, StartupError> {
+        AppState::builder(config).build().await
+    }
+
+    /// A builder starting from `config` and core's `understand`.
+    pub fn builder(config: Config) -> StateBuilder {
+        StateBuilder {
+            config,
+            understand: chartgate_core::understand,
+        }
+    }
+
+    /// Asks in progress.
+    pub fn asks_in_flight(&self) -> usize {
+        self.asks_in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Counts an ask as in flight until the guard drops.
+    pub fn enter_ask(&self) -> InFlightGuard {
+        self.asks_in_flight.fetch_add(1, Ordering::Relaxed);
+        self.metrics.asks_in_flight.inc();
+        InFlightGuard(self.clone())
+    }
+
+    /// A new request id (`req_` + 24 hex digits: a per-process random prefix and a counter).
+    pub fn next_request_id(&self) -> String {
+        self.ids.next("req")
+    }
+
+    /// A new session id for callers that sent none.
+    pub fn next_session_id(&self) -> String {
+        self.ids.next("sess")
+    }
+}
+
+/// Decrements the in-flight count on drop (also when a client disconnects mid-request).
+pub struct InFlightGuard(AppState);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.asks_in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.metrics.asks_in_flight.dec();
+    }
+}
+
+/// Unique, unguessable-enough ids without a UUID dependency: a random per-process prefix (from
+/// the standard library's randomly keyed hasher) followed by a counter.
+struct IdGenerator {
+    prefix: u64,
+    counter: AtomicU64,
+}
+
+impl IdGenerator {
+    fn new() -> IdGenerator {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.write_u32(std::process::id());
+        IdGenerator {
+            prefix: h.finish(),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    fn next(&self, kind: &str) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!(
+            "{kind}_{:012x}{:012x}",
+            self.prefix >> 16,
+            n & 0xffff_ffff_ffff
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_prefixed() {
+        let g = IdGenerator::new();
+        let a = g.next("req");
+        let b = g.next("req");
+        assert_ne!(a, b);
+        assert!(a.starts_with("req_") && a.len() == 28, "{a}");
+    }
+}
