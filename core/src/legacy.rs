@@ -103,7 +103,7 @@ pub(crate) fn parse_into(s: &str, prefix: &[PathSegment], out: &mut Parsed, limi
         return false;
     }
     let mut any = false;
-    for token in s.split_whitespace() {
+    let mut one = |token: &str| -> bool {
         any = true;
         if out.commands.len() >= limit {
             return true;
@@ -117,6 +117,16 @@ pub(crate) fn parse_into(s: &str, prefix: &[PathSegment], out: &mut Parsed, limi
             }
             Err(issue) => out.issues.push(issue.prefixed(prefix)),
         }
+        false
+    };
+    // ASCII strings (nearly all) split without Unicode whitespace tables; same tokens either way.
+    let truncated = if s.is_ascii() {
+        s.split_ascii_whitespace().any(&mut one)
+    } else {
+        s.split_whitespace().any(&mut one)
+    };
+    if truncated {
+        return true;
     }
     if !any {
         out.issues.push(
