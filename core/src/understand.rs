@@ -151,6 +151,37 @@ pub enum Intent {
     GeneralQuery,
 }
 
+impl Intent {
+    /// Every intent, in declaration order (for metric label sets and config validation).
+    pub const ALL: [Intent; 7] = [
+        Intent::ChartCommand,
+        Intent::PriceOnly,
+        Intent::TechnicalAnalysis,
+        Intent::NewsSummary,
+        Intent::MarketOverview,
+        Intent::Educational,
+        Intent::GeneralQuery,
+    ];
+
+    /// The wire spelling (`chart_command`, …), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::ChartCommand => "chart_command",
+            Intent::PriceOnly => "price_only",
+            Intent::TechnicalAnalysis => "technical_analysis",
+            Intent::NewsSummary => "news_summary",
+            Intent::MarketOverview => "market_overview",
+            Intent::Educational => "educational",
+            Intent::GeneralQuery => "general_query",
+        }
+    }
+
+    /// Parses the wire spelling.
+    pub fn parse(s: &str) -> Option<Intent> {
+        Intent::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+}
+
 /// Intent and commands understood from a request.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(tsify::Tsify))]
@@ -2104,6 +2135,19 @@ fn is_broad_index(symbol: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn intent_names_match_serde() {
+        for i in Intent::ALL {
+            assert_eq!(
+                serde_json::to_value(i).ok(),
+                Some(serde_json::Value::from(i.as_str()))
+            );
+            assert_eq!(Intent::parse(i.as_str()), Some(i));
+        }
+        assert_eq!(Intent::parse("chart"), None);
+    }
+
     use super::*;
 
     fn legacy(text: &str) -> Vec<String> {

@@ -143,33 +143,17 @@ pub struct LoadConfig {
     pub shed_intents: Vec<Intent>,
 }
 
-/// Every intent, in core's declaration order.
-pub const INTENTS: [Intent; 7] = [
-    Intent::ChartCommand,
-    Intent::PriceOnly,
-    Intent::TechnicalAnalysis,
-    Intent::NewsSummary,
-    Intent::MarketOverview,
-    Intent::Educational,
-    Intent::GeneralQuery,
-];
+/// Every intent (core's list).
+pub const INTENTS: [Intent; 7] = Intent::ALL;
 
-/// The wire spelling of an intent (core serializes the same snake_case names).
+/// The wire spelling of an intent (core's).
 pub fn intent_str(intent: Intent) -> &'static str {
-    match intent {
-        Intent::ChartCommand => "chart_command",
-        Intent::PriceOnly => "price_only",
-        Intent::TechnicalAnalysis => "technical_analysis",
-        Intent::NewsSummary => "news_summary",
-        Intent::MarketOverview => "market_overview",
-        Intent::Educational => "educational",
-        Intent::GeneralQuery => "general_query",
-    }
+    intent.as_str()
 }
 
 /// Parses an intent's wire spelling.
 pub fn parse_intent(s: &str) -> Option<Intent> {
-    INTENTS.iter().copied().find(|i| intent_str(*i) == s)
+    Intent::parse(s)
 }
 
 /// Everything a routing decision depends on.
