@@ -44,7 +44,7 @@ fn warn_at(path: &[&str], code: IssueCode, msg: impl Into<String>) -> Issue {
 }
 
 /// A JSON type name for messages.
-pub(crate) fn type_of(v: &Value) -> &'static str {
+pub fn type_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",

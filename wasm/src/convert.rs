@@ -222,7 +222,7 @@ pub fn decode_string_list(v: &JsValue, path: &[PathSegment]) -> Result<Vec<Strin
                 path.to_vec(),
                 format!(
                     "expected an array of strings, got {}",
-                    json_type_name(&other)
+                    chartgate_core::validate::type_of(&other)
                 ),
             ))
         }
@@ -238,7 +238,10 @@ pub fn decode_string_list(v: &JsValue, path: &[PathSegment]) -> Result<Vec<Strin
                 Err(Failure::new(
                     IssueCode::InvalidType,
                     p,
-                    format!("expected a string, got {}", json_type_name(&other)),
+                    format!(
+                        "expected a string, got {}",
+                        chartgate_core::validate::type_of(&other)
+                    ),
                 ))
             }
         })
@@ -261,16 +264,5 @@ fn js_type_name(v: &JsValue) -> String {
         v.js_typeof()
             .as_string()
             .unwrap_or_else(|| "unknown".to_owned())
-    }
-}
-
-fn json_type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
