@@ -29,7 +29,11 @@ pub fn run_vector(area: &str, input: &Value) -> Result<Value, String> {
         }
         "normalize" => {
             let payload = input.get("payload").unwrap_or(&Value::Null);
-            let text = input.get("responseText").and_then(Value::as_str);
+            let text = match input.get("responseText") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(t)) => Some(t.as_str()),
+                Some(_) => return Err("responseText must be a string or null".to_owned()),
+            };
             let flags = match input.get("flags") {
                 Some(f) => {
                     serde_json::from_value(f.clone()).map_err(|e| format!("bad flags: {e}"))?
