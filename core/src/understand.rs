@@ -192,6 +192,18 @@ pub struct Understanding {
 }
 
 /// Understands a plain-text request: its intent and the chart commands it asks for, deduplicated
+impl Understanding {
+    /// An understanding of `commands`; `legacy` is derived from them, so the two always agree.
+    pub fn new(intent: Intent, commands: Vec<Command>) -> Understanding {
+        let legacy = commands.iter().map(|c| c.legacy().to_owned()).collect();
+        Understanding {
+            intent,
+            commands,
+            legacy,
+        }
+    }
+}
+
 /// and in execution order, with their canonical legacy strings. Total and deterministic.
 pub fn understand(text: &str) -> Understanding {
     let text = cap_chars(text, MAX_INPUT_CHARS);
@@ -204,12 +216,7 @@ pub fn understand(text: &str) -> Understanding {
     } else {
         reader.into_commands()
     };
-    let legacy = commands.iter().map(|c| c.legacy().to_owned()).collect();
-    Understanding {
-        intent,
-        commands,
-        legacy,
-    }
+    Understanding::new(intent, commands)
 }
 
 /// The first `max` characters of `text`.

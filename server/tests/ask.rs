@@ -66,15 +66,7 @@ async fn ready_reports_the_store() {
 
 fn forced_chart_control(_: &str) -> Understanding {
     let parsed = parse_legacy_list(&["LOAD:TSLA", "TIMEFRAME:1W", "INDICATOR:SMA:ON:50"]);
-    Understanding {
-        intent: Intent::ChartCommand,
-        legacy: parsed
-            .commands
-            .iter()
-            .map(|c| c.legacy().to_owned())
-            .collect(),
-        commands: parsed.commands,
-    }
+    Understanding::new(Intent::ChartCommand, parsed.commands)
 }
 
 #[tokio::test]

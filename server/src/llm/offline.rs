@@ -108,15 +108,7 @@ mod tests {
     fn understanding(intent: Intent, legacy: &[&str]) -> Understanding {
         let parsed = parse_legacy_list(legacy);
         assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
-        Understanding {
-            intent,
-            legacy: parsed
-                .commands
-                .iter()
-                .map(|c| c.legacy().to_owned())
-                .collect(),
-            commands: parsed.commands,
-        }
+        Understanding::new(intent, parsed.commands)
     }
 
     #[test]
