@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # chartgate load harness: the server in front of the mock (0 ms and 60 ms upstream delay), the
-# mock directly, and the offline fast path, in one run, on loopback only, each scenario bounded
-# by DURATION. Prints RPS, p50/p99, the added p99 (server minus direct) and the server's RSS.
+# mock directly, a bare proxy in front of the same mock (the floor any gateway pays here:
+# server/examples/floor_proxy.rs), and the offline fast path, in one run, on loopback only, each
+# scenario bounded by DURATION. Prints RPS, p50/p99, the added p99 (server minus direct, and
+# server minus floor) and the server's RSS.
 #
 #   tests/load/run.sh                      # build release binaries, 10 s per scenario
 #   DURATION=5s SKIP_BUILD=1 tests/load/run.sh
@@ -23,7 +25,8 @@ for tool in wrk curl; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is required (Debian: apt-get install -y $tool)" >&2; exit 1; }
 done
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  (cd "$ROOT" && cargo build --release -p chartgate-server -p chartgate-mock-openai)
+  (cd "$ROOT" && cargo build --release -p chartgate-server -p chartgate-mock-openai \
+    && cargo build --release -p chartgate-server --example floor_proxy)
 fi
 
 WORK=$(mktemp -d)
@@ -104,6 +107,12 @@ echo '{"query":"show me TSLA on the daily with the 50 day moving average","user_
 curl -fsS -X POST "$SRV0/ask" -H 'content-type: application/json' --data-binary @"$WORK/ask.json" >"$WORK/probe.json"
 grep -q '"model":"gpt-' "$WORK/probe.json" || { echo "run.sh: server did not answer through the mock:" >&2; cat "$WORK/probe.json" >&2; exit 1; }
 curl -fsS "${MOCK0%/v1}/mock/last_request" >"$WORK/upstream.json"
+# The floor: a bare proxy (server/examples/floor_proxy.rs) that forwards that same upstream body
+# to the same mock and returns its bytes, with no gateway work at all.
+"$BIN_DIR/examples/floor_proxy" 127.0.0.1:0 "$MOCK0/chat/completions" "$WORK/upstream.json" >"$WORK/floor.out" 2>&1 &
+PIDS+=($!)
+echo $! >"$WORK/floor.pid"
+FLOOR=$(url floor)
 curl -fsS -X POST "$OFFLINE/ask" -H 'content-type: application/json' --data-binary @"$WORK/fast.json" >"$WORK/probe-fast.json"
 grep -q '"model":"offline"' "$WORK/probe-fast.json" || { echo "run.sh: offline server answered unexpectedly:" >&2; cat "$WORK/probe-fast.json" >&2; exit 1; }
 echo "upstream request body: $(wc -c <"$WORK/upstream.json") bytes; ask body: $(wc -c <"$WORK/ask.json") bytes"
@@ -114,6 +123,7 @@ SRV0_PID=$(cat "$WORK/srv0.pid")
 SRV60_PID=$(cat "$WORK/srv60.pid")
 M0_PID=$(cat "$WORK/mock0.pid")
 M60_PID=$(cat "$WORK/mock60.pid")
+FLOOR_PID=$(cat "$WORK/floor.pid")
 
 # scenario KEY LABEL SERVER_PID MOCK_PID wrk-args...: runs one scenario, records its RESULT
 # fields plus the CPU µs per request of the server (gw_us) and of the mock (mock_us).
@@ -133,6 +143,7 @@ scenario() {
 echo "== scenarios, $DURATION each; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 scenario direct0 "mock direct, 0 ms" "$SRV0_PID" "$M0_PID" "$MOCK0/chat/completions" "$WORK/upstream.json" 1 10 5
 scenario server0 "server -> mock, 0 ms" "$SRV0_PID" "$M0_PID" "$SRV0/ask" "$WORK/ask.json" 1 10 5
+scenario floor0 "floor proxy -> mock, 0 ms" "$FLOOR_PID" "$M0_PID" "$FLOOR/ask" "$WORK/ask.json" 1 10 5
 scenario direct60 "mock direct, 60 ms" "$SRV60_PID" "$M60_PID" "$MOCK60/chat/completions" "$WORK/upstream.json" 1 120 0
 scenario server60 "server -> mock, 60 ms" "$SRV60_PID" "$M60_PID" "$SRV60/ask" "$WORK/ask.json" 1 120 0
 scenario fast "offline fast path (max)" "$OFF_PID" "$M0_PID" "$OFFLINE/ask" "$WORK/fast.json" "$FAST_THREADS" "$FAST_CONNS" 0
@@ -141,17 +152,20 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 added() { awk -v a="$(field "$1" p99_ms)" -v b="$(field "$2" p99_ms)" 'BEGIN {printf "%.3f", a - b}'; }
 ADD0=$(added "${R[server0]}" "${R[direct0]}")
 ADD60=$(added "${R[server60]}" "${R[direct60]}")
+ADDFLOOR=$(added "${R[floor0]}" "${R[direct0]}")
+OVERFLOOR=$(added "${R[server0]}" "${R[floor0]}")
 
 table() {
   echo "| scenario | RPS | p50 ms | p99 ms | errors | non-2xx | gateway CPU µs/req |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
-  for k in direct0 server0 direct60 server60 fast; do
+  for k in direct0 server0 floor0 direct60 server60 fast; do
     local r=${R[$k]} gw="-"
     [[ $k == direct* ]] || gw=$(field "$r" gw_us)
     echo "| $k | $(field "$r" rps) | $(field "$r" p50_ms) | $(field "$r" p99_ms) | $(field "$r" errors) | $(field "$r" non2xx) | $gw |"
   done
   echo
   echo "added p99 (server - direct): 0 ms upstream ${ADD0} ms; 60 ms upstream ${ADD60} ms"
+  echo "floor: a bare proxy adds ${ADDFLOOR} ms p99; the server adds ${OVERFLOOR} ms p99 over that floor"
   echo "offline server RSS after the fast-path run: $(rss_kb "$OFF_PID") kB (peak $(hwm_kb "$OFF_PID") kB)"
   echo "model servers peak RSS: 0 ms $(hwm_kb "$SRV0_PID") kB, 60 ms $(hwm_kb "$SRV60_PID") kB"
 }

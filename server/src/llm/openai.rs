@@ -76,6 +76,10 @@ impl OpenAiProvider {
             .tcp_nodelay(true)
             .connect_timeout(cfg.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
+            // One attempt per call (the pipeline walks the fallback chain), and a model endpoint
+            // that redirects is misconfigured: follow nothing, retry nothing.
+            .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never())
             .build()
             .map_err(|e| BuildError(e.to_string()))?;
         // Every field set explicitly so async-openai does not read OPENAI_* variables itself

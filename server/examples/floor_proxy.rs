@@ -1,0 +1,67 @@
+//! The latency floor of any gateway on this machine: an axum server that, for every POST, sends
+//! one fixed body upstream through a pooled reqwest client (TCP_NODELAY, like the real provider)
+//! and returns the upstream's answer bytes. No understanding, routing, validation, ledger,
+//! metrics or logs. The load harness runs it in front of the same mock as the real server, so
+//! "added p99" of this proxy is what the extra process and loopback hop cost by themselves.
+//!
+//! ```sh
+//! cargo run --release -p chartgate-server --example floor_proxy -- 127.0.0.1:0 \
+//!     http://127.0.0.1:PORT/v1/chat/completions upstream-body.json
+//! ```
+//! Prints `floor listening on http://ADDR` once bound.
+
+use axum::serve::ListenerExt;
+use axum::{body::Bytes, extract::State, http::StatusCode, routing::post, Router};
+use std::sync::Arc;
+
+struct Upstream {
+    client: reqwest::Client,
+    url: String,
+    body: Bytes,
+}
+
+async fn forward(State(up): State<Arc<Upstream>>, _body: Bytes) -> Result<Bytes, StatusCode> {
+    let resp = up
+        .client
+        .post(&up.url)
+        .header("content-type", "application/json")
+        .body(up.body.clone())
+        .send()
+        .await
+        .map_err(|_| StatusCode::BAD_GATEWAY)?;
+    resp.bytes().await.map_err(|_| StatusCode::BAD_GATEWAY)
+}
+
+fn main() -> Result<(), String> {
+    let mut args = std::env::args().skip(1);
+    let (Some(bind), Some(url), Some(body_file)) = (args.next(), args.next(), args.next()) else {
+        return Err("usage: floor_proxy BIND UPSTREAM_URL BODY_FILE".into());
+    };
+    let body = std::fs::read(&body_file).map_err(|e| format!("{body_file}: {e}"))?;
+    chartgate_server::llm::openai::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let up = Arc::new(Upstream {
+        client,
+        url,
+        body: Bytes::from(body),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&bind)
+            .await
+            .map_err(|e| format!("{bind}: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("floor listening on http://{addr}");
+        let app = Router::new().fallback(post(forward)).with_state(up);
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(listener, app).await.map_err(|e| e.to_string())
+    })
+}
