@@ -64,6 +64,35 @@ async fn ready_reports_the_store() {
     let _ = server.shutdown().await;
 }
 
+#[tokio::test]
+async fn ready_is_503_while_the_store_schema_is_behind_and_recovers() {
+    let server = TestServer::start(Config::defaults()).await;
+    let db = server.dir.path().join("data/chartgate.sqlite3");
+    let set_version = |v: i64| {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.pragma_update(None, "user_version", v).unwrap();
+    };
+    let current: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert!(current > 0);
+
+    // Another process rolled the schema back (or the file was swapped): not ready.
+    set_version(0);
+    let (status, body) = server.get("/ready").await;
+    assert_eq!(status, 503);
+    assert_eq!(body["error"]["code"], "not_ready");
+    assert!(body["error"]["request_id"].is_string());
+    // Liveness is unaffected.
+    assert_eq!(server.get("/health").await.0, 200);
+
+    set_version(current);
+    let (status, body) = server.get("/ready").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ready")));
+    let _ = server.shutdown().await;
+}
+
 fn forced_chart_control(_: &str) -> Understanding {
     let parsed = parse_legacy_list(&["LOAD:TSLA", "TIMEFRAME:1W", "INDICATOR:SMA:ON:50"]);
     Understanding::new(Intent::ChartCommand, parsed.commands)
