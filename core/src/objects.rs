@@ -271,11 +271,24 @@ pub fn decode_chart_objects(v: &Value, limit: usize) -> DecodedObjects {
             issues,
         };
     }
-    let built = build_chart_objects(&commands);
+    // The fallbacks `build_chart_objects` would pick (first `load`, first `timeframe`), without
+    // building (and dropping) its overlays, indicators and copy of the commands.
+    let symbol = symbol.or_else(|| {
+        commands.iter().find_map(|c| match c.kind() {
+            CommandKind::Load(l) => Some(l.symbol.clone()),
+            _ => None,
+        })
+    });
+    let timeframe = timeframe.or_else(|| {
+        commands.iter().find_map(|c| match c.kind() {
+            CommandKind::Timeframe(t) => Some(t.value),
+            _ => None,
+        })
+    });
     let objects = ChartObjects {
         version: VERSION.to_owned(),
-        symbol: symbol.or(built.symbol),
-        timeframe: timeframe.or(built.timeframe),
+        symbol,
+        timeframe,
         overlays,
         indicators,
         commands,
