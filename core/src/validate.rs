@@ -125,7 +125,7 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
                 legacy,
             };
         }
-        Some(Value::String(s)) => s.trim().to_ascii_lowercase(),
+        Some(Value::String(s)) => s.trim(),
         Some(other) => {
             issues.push(at(
                 &["type"],
@@ -139,18 +139,26 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
             };
         }
     };
-    if !CommandKind::TYPES.contains(&ty.as_str()) {
+    // Case-insensitive match against the (lower-case) wire types: no lower-cased copy per command.
+    let Some(ty) = CommandKind::TYPES
+        .iter()
+        .copied()
+        .find(|t| t.eq_ignore_ascii_case(ty))
+    else {
         issues.push(at(
             &["type"],
             IssueCode::UnknownCommandType,
-            format!("unknown command type {:?}", excerpt(&ty)),
+            format!(
+                "unknown command type {:?}",
+                excerpt(&ty.to_ascii_lowercase())
+            ),
         ));
         return Decoded {
             command: None,
             issues,
             legacy,
         };
-    }
+    };
     let empty = Map::new();
     let payload = match obj.get("payload") {
         None | Some(Value::Null) => &empty,
@@ -168,7 +176,7 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
             };
         }
     };
-    let kind = decode_payload(&ty, payload, &["payload"], &mut issues);
+    let kind = decode_payload(ty, payload, &["payload"], &mut issues);
     let command = kind.map(|k| {
         Command::new(k)
             .with_description(description)
