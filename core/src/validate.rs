@@ -71,7 +71,25 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
         };
     };
 
-    let legacy = match obj.get("legacy") {
+    // One pass over the (few) keys instead of a tree lookup per known field; unknown keys are
+    // visited again, in the same order, only when there are some.
+    let (mut ty_v, mut payload_v, mut description_v, mut legacy_v, mut timestamp_v) =
+        (None, None, None, None, None);
+    let mut known = 0;
+    for (k, v) in obj {
+        let slot = match k.as_str() {
+            "type" => &mut ty_v,
+            "payload" => &mut payload_v,
+            "description" => &mut description_v,
+            "legacy" => &mut legacy_v,
+            "timestamp" => &mut timestamp_v,
+            _ => continue,
+        };
+        *slot = Some(v);
+        known += 1;
+    }
+
+    let legacy = match legacy_v {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.as_str()),
         Some(other) => {
@@ -83,8 +101,8 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
             None
         }
     };
-    let description = optional_text(obj.get("description"), "description", &mut issues);
-    let timestamp = match obj.get("timestamp") {
+    let description = optional_text(description_v, "description", &mut issues);
+    let timestamp = match timestamp_v {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if is_valid_rfc3339(s) => Some(s.clone()),
         Some(other) => {
@@ -99,7 +117,7 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
             None
         }
     };
-    for k in obj.keys() {
+    for k in obj.keys().filter(|_| known < obj.len()) {
         if !matches!(
             k.as_str(),
             "type" | "payload" | "description" | "legacy" | "timestamp"
@@ -112,7 +130,7 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
         }
     }
 
-    let ty = match obj.get("type") {
+    let ty = match ty_v {
         None | Some(Value::Null) => {
             issues.push(at(
                 &["type"],
@@ -160,7 +178,7 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
         };
     };
     let empty = Map::new();
-    let payload = match obj.get("payload") {
+    let payload = match payload_v {
         None | Some(Value::Null) => &empty,
         Some(Value::Object(m)) => m,
         Some(other) => {
