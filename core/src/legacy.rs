@@ -72,7 +72,7 @@ pub fn is_known_verb(verb: &str) -> bool {
 /// Parses one legacy string, which may hold several space-separated commands.
 pub fn parse_legacy(s: &str) -> Parsed {
     let mut out = Parsed::default();
-    parse_into(s, &[], &mut out, usize::MAX);
+    parse_into(s, &Vec::new, &mut out, usize::MAX);
     out
 }
 
@@ -80,14 +80,25 @@ pub fn parse_legacy(s: &str) -> Parsed {
 pub fn parse_legacy_list<S: AsRef<str>>(list: &[S]) -> Parsed {
     let mut out = Parsed::default();
     for (i, s) in list.iter().enumerate() {
-        parse_into(s.as_ref(), &[PathSegment::Index(i)], &mut out, usize::MAX);
+        parse_into(
+            s.as_ref(),
+            &|| vec![PathSegment::Index(i)],
+            &mut out,
+            usize::MAX,
+        );
     }
     out
 }
 
-/// Parses one legacy string into `out`, prefixing issue paths with `prefix`.
+/// Parses one legacy string into `out`, prefixing issue paths with `prefix()` (called only when
+/// there is an issue: most strings have none, and a path costs allocations).
 /// At most `limit` commands end up in `out`; returns `true` when a command was left unread because of it.
-pub(crate) fn parse_into(s: &str, prefix: &[PathSegment], out: &mut Parsed, limit: usize) -> bool {
+pub(crate) fn parse_into(
+    s: &str,
+    prefix: &dyn Fn() -> Vec<PathSegment>,
+    out: &mut Parsed,
+    limit: usize,
+) -> bool {
     if s.len() > MAX_LEGACY_LEN {
         out.issues.push(
             Issue::error(
@@ -98,7 +109,7 @@ pub(crate) fn parse_into(s: &str, prefix: &[PathSegment], out: &mut Parsed, limi
                     s.len()
                 ),
             )
-            .prefixed(prefix),
+            .prefixed(&prefix()),
         );
         return false;
     }
@@ -111,11 +122,11 @@ pub(crate) fn parse_into(s: &str, prefix: &[PathSegment], out: &mut Parsed, limi
         match parse_token_str(token) {
             Ok((cmd, warning)) => {
                 if let Some(w) = warning {
-                    out.issues.push(w.prefixed(prefix));
+                    out.issues.push(w.prefixed(&prefix()));
                 }
                 out.commands.push(cmd);
             }
-            Err(issue) => out.issues.push(issue.prefixed(prefix)),
+            Err(issue) => out.issues.push(issue.prefixed(&prefix())),
         }
         false
     };
@@ -135,7 +146,7 @@ pub(crate) fn parse_into(s: &str, prefix: &[PathSegment], out: &mut Parsed, limi
                 vec![],
                 "empty legacy string ignored",
             )
-            .prefixed(prefix),
+            .prefixed(&prefix()),
         );
     }
     false

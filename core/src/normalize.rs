@@ -164,6 +164,7 @@ pub fn normalize_chart_command_payload(
             }
         }
         _ => {
+            // Only the count is needed here: no command is cloned for it.
             let n_structured = dedup(structured.iter()).len();
             let all = execution_list(structured.iter().chain(legacy_cmds.iter()));
             let source = match (n_structured > 0, all.len() > n_structured) {
@@ -195,12 +196,14 @@ pub fn normalize_chart_command_payload(
 /// Deduplicates by `type` + canonical payload (first occurrence wins), then sorts stably into
 /// execution order.
 pub fn execution_list<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<Command> {
-    let mut out = dedup(commands);
-    out.sort_by_key(|c| c.kind().execution_rank());
-    out
+    let mut kept = dedup(commands);
+    // Sorting references, then cloning once, in the final order.
+    kept.sort_by_key(|c| c.kind().execution_rank());
+    kept.into_iter().cloned().collect()
 }
 
-fn dedup<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<Command> {
+/// The first occurrence of each command, by reference (callers clone what they keep).
+fn dedup<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<&'a Command> {
     let mut kept: Vec<&'a Command> = Vec::new();
     let mut seen: HashSet<&'a str> = HashSet::new();
     for c in commands {
@@ -217,22 +220,17 @@ fn dedup<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<Command> {
             kept.push(c);
         }
     }
-    kept.into_iter().cloned().collect()
+    kept
 }
 
 fn read_legacy(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
     let mut out = Parsed::default();
-    let base = key("chart_commands");
     let mut truncated = false;
     match v {
         Value::String(s) => {
             if !s.trim().is_empty() {
-                truncated = parse_into(
-                    s,
-                    &[base.clone(), PathSegment::Index(0)],
-                    &mut out,
-                    MAX_COMMANDS,
-                );
+                let prefix = || vec![key("chart_commands"), PathSegment::Index(0)];
+                truncated = parse_into(s, &prefix, &mut out, MAX_COMMANDS);
             }
         }
         Value::Array(items) => {
@@ -241,12 +239,13 @@ fn read_legacy(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
                     truncated = true;
                     break;
                 }
-                let prefix = [base.clone(), PathSegment::Index(i)];
+                // Built only when an issue needs it: most items have none.
+                let prefix = || vec![key("chart_commands"), PathSegment::Index(i)];
                 match item {
                     Value::String(s) => truncated |= parse_into(s, &prefix, &mut out, MAX_COMMANDS),
                     other => out.issues.push(Issue::error(
                         IssueCode::InvalidType,
-                        prefix.to_vec(),
+                        prefix(),
                         format!("legacy command must be a string, got {}", type_of(other)),
                     )),
                 }
@@ -254,7 +253,7 @@ fn read_legacy(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
         }
         other => out.issues.push(Issue::error(
             IssueCode::InvalidType,
-            vec![base.clone()],
+            vec![key("chart_commands")],
             format!(
                 "chart_commands must be an array of strings, got {}",
                 type_of(other)
@@ -265,7 +264,7 @@ fn read_legacy(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
     if truncated {
         issues.push(Issue::error(
             IssueCode::TooManyCommands,
-            vec![base],
+            vec![key("chart_commands")],
             format!(
                 "more than {MAX_COMMANDS} commands; only the first {MAX_COMMANDS} were processed"
             ),
@@ -275,14 +274,14 @@ fn read_legacy(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
 }
 
 fn read_structured(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
-    let base = key("chart_commands_structured");
+    let base = || key("chart_commands_structured");
     let items: &[Value] = match v {
         Value::Array(items) => items,
         Value::Object(_) => std::slice::from_ref(v),
         other => {
             issues.push(Issue::error(
                 IssueCode::InvalidType,
-                vec![base],
+                vec![base()],
                 format!(
                     "chart_commands_structured must be an array of commands, got {}",
                     type_of(other)
@@ -294,18 +293,22 @@ fn read_structured(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
     let mut out: Vec<Command> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         if out.len() >= MAX_COMMANDS {
-            issues.push(Issue::error(IssueCode::TooManyCommands, vec![base], format!("more than {MAX_COMMANDS} commands; only the first {MAX_COMMANDS} were processed")));
+            issues.push(Issue::error(IssueCode::TooManyCommands, vec![base()], format!("more than {MAX_COMMANDS} commands; only the first {MAX_COMMANDS} were processed")));
             break;
         }
-        let prefix = [base.clone(), PathSegment::Index(i)];
+        let prefix = || [key("chart_commands_structured"), PathSegment::Index(i)];
         let d = decode_command(item);
         match d.command {
             Some(c) => {
-                issues.extend(d.issues.into_iter().map(|x| x.prefixed(&prefix)));
+                if !d.issues.is_empty() {
+                    let prefix = prefix();
+                    issues.extend(d.issues.into_iter().map(|x| x.prefixed(&prefix)));
+                }
                 out.push(c);
             }
             None => match d.legacy.and_then(usable_fallback) {
                 Some(replacement) => {
+                    let prefix = prefix();
                     issues.extend(d.issues.into_iter().map(|x| Issue {
                         severity: crate::issue::Severity::Warning,
                         ..x.prefixed(&prefix)
@@ -313,7 +316,10 @@ fn read_structured(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
                     let room = MAX_COMMANDS - out.len();
                     out.extend(replacement.into_iter().take(room));
                 }
-                None => issues.extend(d.issues.into_iter().map(|x| x.prefixed(&prefix))),
+                None => {
+                    let prefix = prefix();
+                    issues.extend(d.issues.into_iter().map(|x| x.prefixed(&prefix)));
+                }
             },
         }
     }
@@ -339,7 +345,7 @@ mod tests {
         let strings: Vec<String> = (0..40).map(|i| format!("SUPPORT:{}", i % 25 + 1)).collect();
         let parsed = crate::parse_legacy_list(&strings);
         let out = dedup(parsed.commands.iter());
-        let legacy: Vec<&str> = out.iter().map(Command::legacy).collect();
+        let legacy: Vec<&str> = out.iter().map(|c| c.legacy()).collect();
         let want: Vec<String> = (0..25).map(|i| format!("SUPPORT:{}", i + 1)).collect();
         assert_eq!(legacy, want);
     }

@@ -77,26 +77,34 @@ pub fn write_shortest(out: &mut String, v: f64) {
         });
         return;
     }
-    // ryu gives the shortest digits that round-trip and, among equally short ones, the closest
-    // with ties to even: ECMAScript's choice. Where it prints plain decimal notation (a narrower
-    // exponent range than ECMAScript's), that text is already what JS prints.
-    let mut buf = ryu::Buffer::new();
+    // zmij (serde_json's float printer, so the module carries one) gives the shortest digits that
+    // round-trip and, among equally short ones, the closest with ties to even: ECMAScript's
+    // choice. In ECMAScript's plain-notation range, its plain text is already what JS prints.
+    let mut buf = zmij::Buffer::new();
     let text = buf.format_finite(v);
-    let Some((mant, exp)) = text.split_once('e') else {
+    let magnitude = v.abs();
+    if !text.contains('e') && (1e-6..1e21).contains(&magnitude) {
         out.push_str(text.strip_suffix(".0").unwrap_or(text));
         return;
+    }
+    // Otherwise reduce whatever notation it chose to digits and a decimal exponent.
+    let (sign, text) = match text.strip_prefix('-') {
+        Some(t) => ("-", t),
+        None => ("", text),
     };
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mant) = match mant.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mant),
+    let (mant, exp) = match text.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (text, 0),
     };
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    let all: String = int.chars().chain(frac.chars()).collect();
+    let lead = all.len() - all.trim_start_matches('0').len();
+    let digits = all.trim_matches('0');
     let k = digits.len() as i32;
-    let n = exp + 1; // position of the decimal point relative to the digits
+    let n = int.len() as i32 + exp - lead as i32; // position of the decimal point relative to the digits
     out.push_str(sign);
     if k <= n && n <= 21 {
-        out.push_str(&digits);
+        out.push_str(digits);
         out.extend(std::iter::repeat_n('0', (n - k) as usize));
     } else if 0 < n && n <= 21 {
         out.push_str(&digits[..n as usize]);
@@ -105,7 +113,7 @@ pub fn write_shortest(out: &mut String, v: f64) {
     } else if -6 < n && n <= 0 {
         out.push_str("0.");
         out.extend(std::iter::repeat_n('0', (-n) as usize));
-        out.push_str(&digits);
+        out.push_str(digits);
     } else {
         let (first, rest) = digits.split_at(1);
         out.push_str(first);
@@ -177,6 +185,17 @@ mod tests {
             (1e15, "1000000000000000"),
             (-0.0, "0"),
             (0.5, "0.5"),
+            (1e-6, "0.000001"),
+            (1.5e-6, "0.0000015"),
+            (9.99e-7, "9.99e-7"),
+            (1e16, "10000000000000000"),
+            (1.5e20, "150000000000000000000"),
+            (123.456, "123.456"),
+            (-1e-7, "-1e-7"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (0.1, "0.1"),
+            (0.000123, "0.000123"),
         ];
         for (v, want) in cases {
             assert_eq!(format_shortest(v), want, "{v:e}");

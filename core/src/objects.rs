@@ -1,6 +1,6 @@
 //! Chart objects v2: building them from a structured list, and decoding them from untrusted JSON.
 
-use crate::command::{Command, CommandKind, Indicator};
+use crate::command::{Command, CommandKind, DrawingShape, Indicator};
 use crate::issue::{excerpt, Issue, IssueCode, PathSegment};
 use crate::validate::{decode_command, decode_payload, optional_text, type_of};
 use crate::vocab::Timeframe;
@@ -79,13 +79,74 @@ pub fn build_chart_objects(commands: &[Command]) -> ChartObjects {
     }
 }
 
+/// The `payload` object a drawing or pattern serializes to, built directly: going through
+/// `serde_json::to_value` instantiated a second serializer for every command type (12 KB of wasm)
+/// for the two kinds that become overlays. A test checks it against `to_value` for every shape.
 fn payload_map(c: &Command) -> Map<String, Value> {
-    match serde_json::to_value(c.kind()) {
-        Ok(Value::Object(mut m)) => match m.remove("payload") {
-            Some(Value::Object(p)) => p,
-            _ => Map::new(),
-        },
-        _ => Map::new(),
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_owned(), v);
+    };
+    match c.kind() {
+        CommandKind::Drawing(d) => {
+            put("style", Value::from(d.shape.style().as_wire()));
+            match &d.shape {
+                DrawingShape::Trendline {
+                    start_price,
+                    end_price,
+                    start_time,
+                    end_time,
+                } => {
+                    put("start_price", number(*start_price));
+                    put("end_price", number(*end_price));
+                    if let Some(t) = start_time {
+                        put("start_time", Value::from(*t));
+                    }
+                    if let Some(t) = end_time {
+                        put("end_time", Value::from(*t));
+                    }
+                }
+                DrawingShape::Fibonacci { high, low } => {
+                    put("high", number(*high));
+                    put("low", number(*low));
+                }
+                level => put("price", number(level.level_price().unwrap_or_default())),
+            }
+            if let Some(id) = &d.pattern_id {
+                put("pattern_id", Value::from(id.as_str()));
+            }
+        }
+        CommandKind::Pattern(p) => {
+            let texts = [
+                ("pattern_type", &p.pattern_type),
+                ("pattern_id", &p.pattern_id),
+                ("status", &p.status),
+            ];
+            for (k, v) in texts {
+                if let Some(v) = v {
+                    put(k, Value::from(v.as_str()));
+                }
+            }
+            for (k, v) in [
+                ("start_candle", p.start_candle),
+                ("end_candle", p.end_candle),
+            ] {
+                if let Some(v) = v {
+                    put(k, Value::from(v));
+                }
+            }
+        }
+        _ => {}
+    }
+    m
+}
+
+/// A number as [`crate::num::serialize_number`] writes it: an integer when integral and exact.
+fn number(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        Value::from(v as i64)
+    } else {
+        Value::from(v)
     }
 }
 
@@ -271,11 +332,24 @@ pub fn decode_chart_objects(v: &Value, limit: usize) -> DecodedObjects {
             issues,
         };
     }
-    let built = build_chart_objects(&commands);
+    // The fallbacks `build_chart_objects` would pick (first `load`, first `timeframe`), without
+    // building (and dropping) its overlays, indicators and copy of the commands.
+    let symbol = symbol.or_else(|| {
+        commands.iter().find_map(|c| match c.kind() {
+            CommandKind::Load(l) => Some(l.symbol.clone()),
+            _ => None,
+        })
+    });
+    let timeframe = timeframe.or_else(|| {
+        commands.iter().find_map(|c| match c.kind() {
+            CommandKind::Timeframe(t) => Some(t.value),
+            _ => None,
+        })
+    });
     let objects = ChartObjects {
         version: VERSION.to_owned(),
-        symbol: symbol.or(built.symbol),
-        timeframe: timeframe.or(built.timeframe),
+        symbol,
+        timeframe,
         overlays,
         indicators,
         commands,
@@ -348,4 +422,35 @@ fn decode_overlay(v: &Value) -> Result<Overlay, Issue> {
         }
     };
     Ok(Overlay { name, kind, params })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_map_is_what_the_payload_serializes_to() {
+        let legacy = [
+            "SUPPORT:420 RESISTANCE:455.5 HORIZONTAL:1 ENTRY:0.000001 TARGET:1e15 STOPLOSS:140.25",
+            "TRENDLINE:410:440 TRENDLINE:410.5:1700000000:440.25:1700600000 FIBONACCI:480:420.75",
+            "DRAW:LEVEL:p1:support:430 DRAW:TARGET:p2:500 DRAW:TRENDLINE:p3:1700000000:410:1700600000:440",
+            "DRAW:FIBONACCI:p4:420:480 DRAW:LEVEL:p5:stop_loss:1.5 DRAW:LEVEL:p6:entry:9007199254740.5",
+            "PATTERN:HEAD_AND_SHOULDERS PATTERN:BULL_FLAG:10:60 PATTERN:DOUBLE_TOP:ID=p7:STATUS=forming",
+            "PATTERN:CUP_AND_HANDLE:1:2:ID=p8 ANNOTATE:PATTERN:p9 ANNOTATE:PATTERN:p9:confirmed",
+        ];
+        let mut n = 0;
+        for s in legacy {
+            let parsed = crate::parse_legacy(s);
+            assert!(parsed.issues.is_empty(), "{s}: {:?}", parsed.issues);
+            for c in &parsed.commands {
+                let want = match serde_json::to_value(c.kind()).expect("serializes") {
+                    Value::Object(mut m) => m.remove("payload"),
+                    _ => None,
+                };
+                assert_eq!(Some(Value::Object(payload_map(c))), want, "{}", c.legacy());
+                n += 1;
+            }
+        }
+        assert_eq!(n, 21);
+    }
 }

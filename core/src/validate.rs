@@ -71,7 +71,25 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
         };
     };
 
-    let legacy = match obj.get("legacy") {
+    // One pass over the (few) keys instead of a tree lookup per known field; unknown keys are
+    // visited again, in the same order, only when there are some.
+    let (mut ty_v, mut payload_v, mut description_v, mut legacy_v, mut timestamp_v) =
+        (None, None, None, None, None);
+    let mut known = 0;
+    for (k, v) in obj {
+        let slot = match k.as_str() {
+            "type" => &mut ty_v,
+            "payload" => &mut payload_v,
+            "description" => &mut description_v,
+            "legacy" => &mut legacy_v,
+            "timestamp" => &mut timestamp_v,
+            _ => continue,
+        };
+        *slot = Some(v);
+        known += 1;
+    }
+
+    let legacy = match legacy_v {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.as_str()),
         Some(other) => {
@@ -83,8 +101,8 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
             None
         }
     };
-    let description = optional_text(obj.get("description"), "description", &mut issues);
-    let timestamp = match obj.get("timestamp") {
+    let description = optional_text(description_v, "description", &mut issues);
+    let timestamp = match timestamp_v {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if is_valid_rfc3339(s) => Some(s.clone()),
         Some(other) => {
@@ -99,7 +117,7 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
             None
         }
     };
-    for k in obj.keys() {
+    for k in obj.keys().filter(|_| known < obj.len()) {
         if !matches!(
             k.as_str(),
             "type" | "payload" | "description" | "legacy" | "timestamp"
@@ -112,7 +130,7 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
         }
     }
 
-    let ty = match obj.get("type") {
+    let ty = match ty_v {
         None | Some(Value::Null) => {
             issues.push(at(
                 &["type"],
@@ -125,7 +143,7 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
                 legacy,
             };
         }
-        Some(Value::String(s)) => s.trim().to_ascii_lowercase(),
+        Some(Value::String(s)) => s.trim(),
         Some(other) => {
             issues.push(at(
                 &["type"],
@@ -139,20 +157,28 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
             };
         }
     };
-    if !CommandKind::TYPES.contains(&ty.as_str()) {
+    // Case-insensitive match against the (lower-case) wire types: no lower-cased copy per command.
+    let Some(ty) = CommandKind::TYPES
+        .iter()
+        .copied()
+        .find(|t| t.eq_ignore_ascii_case(ty))
+    else {
         issues.push(at(
             &["type"],
             IssueCode::UnknownCommandType,
-            format!("unknown command type {:?}", excerpt(&ty)),
+            format!(
+                "unknown command type {:?}",
+                excerpt(&ty.to_ascii_lowercase())
+            ),
         ));
         return Decoded {
             command: None,
             issues,
             legacy,
         };
-    }
+    };
     let empty = Map::new();
-    let payload = match obj.get("payload") {
+    let payload = match payload_v {
         None | Some(Value::Null) => &empty,
         Some(Value::Object(m)) => m,
         Some(other) => {
@@ -168,7 +194,7 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
             };
         }
     };
-    let kind = decode_payload(&ty, payload, &["payload"], &mut issues);
+    let kind = decode_payload(ty, payload, &["payload"], &mut issues);
     let command = kind.map(|k| {
         Command::new(k)
             .with_description(description)

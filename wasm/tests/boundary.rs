@@ -292,3 +292,26 @@ fn vocabularies_are_the_canonical_tokens() {
     let schema = w::chart_command_schema_js().expect("schema");
     assert!(get(&get(&schema, "properties"), "commands").is_object());
 }
+
+#[wasm_bindgen_test]
+fn non_ascii_strings_cross_the_boundary_intact() {
+    let input = js(r#"{"chart_commands":["FOO:é€😀 LOAD:tsla"],"responseText":"naïve ✓ 😀"}"#);
+    let out = normalize(input).expect("normalizes");
+    assert_eq!(
+        stringify(&get(&out, "legacy")),
+        r#"["FOO:é€😀","LOAD:TSLA"]"#
+    );
+    assert_eq!(
+        get(&out, "responseText").as_string().as_deref(),
+        Some("naïve ✓ 😀")
+    );
+    // A lone surrogate passed as a string argument arrives as U+FFFD (TextEncoder's rule).
+    let text = js(r#""\ud800x😀""#);
+    let out = w::normalize_chart_command_payload(JsValue::NULL, Some(text), None)
+        .map(JsValue::from)
+        .expect("normalizes");
+    assert_eq!(
+        get(&out, "responseText").as_string().as_deref(),
+        Some("\u{FFFD}x😀")
+    );
+}
