@@ -301,7 +301,7 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
                 vec![],
                 format!(
                     "unknown verb {:?}; kept as a raw command",
-                    excerpt(&shown.to_uppercase())
+                    excerpt(&shown.to_ascii_uppercase())
                 ),
             );
             return Ok((
