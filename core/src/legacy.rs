@@ -130,13 +130,9 @@ pub(crate) fn parse_into(
         }
         false
     };
-    // ASCII strings (nearly all) split without Unicode whitespace tables; same tokens either way.
-    let truncated = if s.is_ascii() {
-        s.split_ascii_whitespace().any(&mut one)
-    } else {
-        s.split_whitespace().any(&mut one)
-    };
-    if truncated {
+    // `split_whitespace`, not `split_ascii_whitespace`: the latter keeps a vertical tab (U+000B)
+    // inside a token, so "SUPPORT:430\u{b}RESISTANCE:455" would stop being two commands.
+    if s.split_whitespace().any(&mut one) {
         return true;
     }
     if !any {
@@ -912,6 +908,16 @@ mod tests {
         );
         assert_eq!(one("TIMEFRAME:1m"), "TIMEFRAME:1m");
         assert_eq!(one("TIMEFRAME:1M"), "TIMEFRAME:1M");
+    }
+
+    #[test]
+    fn every_unicode_whitespace_separates_commands() {
+        // ASCII space, tab, newline, vertical tab, form feed, CR; NBSP and an em space.
+        for sep in [" ", "\t", "\n", "\u{b}", "\u{c}", "\r", "\u{a0}", "\u{2003}"] {
+            let p = parse_legacy(&format!("SUPPORT:430{sep}RESISTANCE:455"));
+            let legacy: Vec<&str> = p.commands.iter().map(|c| c.legacy()).collect();
+            assert_eq!(legacy, ["SUPPORT:430", "RESISTANCE:455"], "{sep:?}: {:?}", p.issues);
+        }
     }
 
     #[test]
