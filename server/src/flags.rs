@@ -112,10 +112,11 @@ mod tests {
         // Pinned so a change of hash (which would reshuffle live cohorts) fails loudly.
         assert_eq!(fnv1a64(&[b""]), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a64(&[b"a"]), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(
-            bucket(PREFER_STRUCTURED, "alice"),
-            bucket(PREFER_STRUCTURED, "alice")
-        );
+        // FNV-1a 64 of "FLAG:subject" mod 100, computed independently (Python).
+        assert_eq!(bucket(PREFER_STRUCTURED, "alice"), 65);
+        assert_eq!(bucket(PREFER_STRUCTURED, "bob"), 38);
+        assert_eq!(bucket(STRUCTURED_OBJECTS, "alice"), 34);
+        assert_eq!(bucket(STRUCTURED_OBJECTS, "bob"), 89);
     }
 
     #[test]
