@@ -31,7 +31,7 @@ const TEXTS = [
 ];
 const BAD_LEGACY = ["LOAD:TSLA!!", "FROBNICATE:1", "TIMEFRAME:7X", "SUPPORT:abc", "INDICATOR:FOO:ON", "ZOOM:SIDEWAYS", "RESISTANCE:-5", "", "LOAD:"];
 
-/** `count` payloads from `seed`; the array carries `.stats` = { entries, malformed }. */
+/** `count` payloads from `seed`; the array carries `.stats` = { entries, malformed, camel, flagged }. */
 export function makeCorpus({ count = 2000, seed = 42, malformedRate = 0.05 } = {}) {
   const r = rng(seed);
   const pick = (xs) => xs[Math.floor(r() * xs.length)];
@@ -95,7 +95,7 @@ export function makeCorpus({ count = 2000, seed = 42, malformedRate = 0.05 } = {
     ]);
   }
 
-  const stats = { entries: 0, malformed: 0 };
+  const stats = { entries: 0, malformed: 0, camel: 0, flagged: 0 };
   const entry = (bad, good) => {
     stats.entries++;
     if (chance(malformedRate)) {
@@ -146,10 +146,12 @@ export function makeCorpus({ count = 2000, seed = 42, malformedRate = 0.05 } = {
     }
     const flagRoll = r();
     const flags = flagRoll < 0.7 ? undefined : flagRoll < 0.85 ? { preferStructured: true } : { structuredObjects: true };
+    if (camel && input && typeof input === "object" && !Array.isArray(input)) stats.camel++;
+    if (flags) stats.flagged++;
     corpus.push({ input, responseText: text, flags });
   }
   // Not part of the JSON: how many command entries (and chart_objects versions) were generated,
-  // and how many of them malformed on purpose.
+  // how many of them malformed on purpose, and how many payloads use camelCase keys or set a flag.
   Object.defineProperty(corpus, "stats", { value: stats, enumerable: false });
   return corpus;
 }

@@ -191,6 +191,9 @@ if (jsonOnly) {
 } else {
   const s = result.size;
   console.log(`corpus: ${cfg.payloads} payloads (seed ${cfg.seed}), ${cfg.runs} runs, ${cfg.reps} reps per latency sample, ${result.machine.cpus} CPUs`);
+  const st = makeCorpus({ count: cfg.payloads, seed: cfg.seed }).stats;
+  const pct = (n, d) => ((n * 100) / d).toFixed(1);
+  console.log(`corpus stats: ${st.malformed} of ${st.entries} entries malformed (${pct(st.malformed, st.entries)}%), ${pct(st.camel, cfg.payloads)}% of payloads with camelCase keys, ${pct(st.flagged, cfg.payloads)}% with a flag set`);
   console.log(`size: wasm ${s.wasmBytes} B (${s.wasmGzipBytes} B gzip), glue ${s.glueBytes} B (${s.glueGzipBytes} B gzip), total ${s.totalGzipBytes} B gzip`);
   console.log("| target | ns/payload (median of runs) | payloads/s | per-call p50 | per-call p99 |");
   console.log("|---|---|---|---|---|");
