@@ -913,10 +913,17 @@ mod tests {
     #[test]
     fn every_unicode_whitespace_separates_commands() {
         // ASCII space, tab, newline, vertical tab, form feed, CR; NBSP and an em space.
-        for sep in [" ", "\t", "\n", "\u{b}", "\u{c}", "\r", "\u{a0}", "\u{2003}"] {
+        for sep in [
+            " ", "\t", "\n", "\u{b}", "\u{c}", "\r", "\u{a0}", "\u{2003}",
+        ] {
             let p = parse_legacy(&format!("SUPPORT:430{sep}RESISTANCE:455"));
             let legacy: Vec<&str> = p.commands.iter().map(|c| c.legacy()).collect();
-            assert_eq!(legacy, ["SUPPORT:430", "RESISTANCE:455"], "{sep:?}: {:?}", p.issues);
+            assert_eq!(
+                legacy,
+                ["SUPPORT:430", "RESISTANCE:455"],
+                "{sep:?}: {:?}",
+                p.issues
+            );
         }
     }
 

@@ -8,7 +8,6 @@
 //! name, so the two cohorts are independent. A caller with neither id gets a flag only at 100%.
 
 use crate::config::FlagsConfig;
-use chartgate_core::NormalizeFlags;
 use serde::Serialize;
 
 /// Wire name of the structured-first flag.
@@ -23,15 +22,6 @@ pub struct EffectiveFlags {
     pub prefer_structured: bool,
     #[serde(rename = "ENABLE_STRUCTURED_CHART_OBJECTS")]
     pub structured_objects: bool,
-}
-
-impl From<EffectiveFlags> for NormalizeFlags {
-    fn from(f: EffectiveFlags) -> NormalizeFlags {
-        NormalizeFlags {
-            prefer_structured: f.prefer_structured,
-            structured_objects: f.structured_objects,
-        }
-    }
 }
 
 /// FNV-1a, 64 bit: tiny, stable across platforms and releases.

@@ -18,8 +18,7 @@ use async_openai::middleware::ReqwestService;
 use async_openai::types::chat::{
     ChatCompletionMessageToolCalls, ChatCompletionRequestAssistantMessage,
     ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestUserMessage, ChatCompletionTool, ChatCompletionTools,
-    CreateChatCompletionResponse, FunctionObject,
+    ChatCompletionRequestUserMessage, CreateChatCompletionResponse,
 };
 use async_openai::Client;
 use serde::Serialize;
@@ -100,7 +99,7 @@ impl OpenAiProvider {
             Client::build(http.clone(), config).with_http_service(ReqwestService::new(http));
         Ok(OpenAiProvider {
             client,
-            tools: serde_json::value::to_raw_value(&[chart_commands_tool()])
+            tools: serde_json::value::to_raw_value(&[chartgate_core::chart_commands_tool()])
                 .map_err(|e| BuildError(format!("cannot serialize the tool schema: {e}")))?,
             timeout: cfg.timeout,
         })
@@ -132,23 +131,6 @@ impl OpenAiProvider {
             temperature: req.temperature,
         }
     }
-}
-
-/// The strict `chart_commands` tool, from core's definition.
-fn chart_commands_tool() -> ChatCompletionTools {
-    let def = chartgate_core::chart_commands_tool();
-    let f = &def["function"];
-    ChatCompletionTools::Function(ChatCompletionTool {
-        function: FunctionObject {
-            name: f["name"]
-                .as_str()
-                .unwrap_or(chartgate_core::schema::TOOL_NAME)
-                .to_owned(),
-            description: f["description"].as_str().map(str::to_owned),
-            parameters: Some(f["parameters"].clone()),
-            strict: Some(true),
-        },
-    })
 }
 
 /// The system message: the configured prompt, the chart context, and what core already applied.
@@ -270,17 +252,21 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::config::Config;
+    use async_openai::types::chat::{ChatCompletionTool, ChatCompletionTools};
 
     #[test]
-    fn tool_is_the_strict_chart_commands_tool_from_core() {
-        let t = chart_commands_tool();
-        let v = serde_json::to_value(&t).unwrap();
-        assert_eq!(v["type"], "function");
-        assert_eq!(v["function"]["name"], "chart_commands");
-        assert_eq!(v["function"]["strict"], true);
+    fn cores_tool_is_a_strict_openai_function_tool() {
+        // The request sends core's tool JSON as is; it must read as async-openai's tool type.
+        let t: ChatCompletionTools =
+            serde_json::from_value(chartgate_core::chart_commands_tool()).unwrap();
+        let ChatCompletionTools::Function(ChatCompletionTool { function }) = t else {
+            panic!("not a function tool");
+        };
+        assert_eq!(function.name, chartgate_core::schema::TOOL_NAME);
+        assert_eq!(function.strict, Some(true));
         assert_eq!(
-            v["function"]["parameters"],
-            chartgate_core::chart_command_schema()
+            function.parameters,
+            Some(chartgate_core::chart_command_schema())
         );
     }
 

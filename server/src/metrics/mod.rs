@@ -12,7 +12,6 @@ use prometheus::{
     CounterVec, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
-use std::time::Duration;
 
 /// Request-latency buckets (seconds), fine at the low end where the gateway's own work lives.
 const LATENCY_BUCKETS: [f64; 16] = [
@@ -284,11 +283,6 @@ impl Metrics {
         self.breaker_transitions
             .with_label_values(&[model, to.as_str()])
             .inc();
-    }
-
-    /// Observes a duration in seconds.
-    pub fn observe(h: &Histogram, d: Duration) {
-        h.observe(d.as_secs_f64());
     }
 
     /// The Prometheus text exposition of every metric.

@@ -283,11 +283,6 @@ impl Breakers {
     pub fn state(&self, model: &str) -> Option<BreakerState> {
         self.by_model.get(model).map(|b| lock(b).state())
     }
-
-    /// The models that have a breaker.
-    pub fn models(&self) -> impl Iterator<Item = &str> {
-        self.by_model.keys().map(String::as_str)
-    }
 }
 
 /// Locks a breaker; a poisoned lock (a panic while holding it, which the code above cannot do)
