@@ -3,8 +3,8 @@
 //! This module is the only reader of the environment (callers hand it a snapshot, so tests never
 //! mutate the process environment). Parsing goes raw (serde, `deny_unknown_fields`) → validated
 //! [`Config`]; every error names the offending key path. Defaults live here and nowhere else
-//! (`docs/config.md` lists them and `chartgate.example.toml` repeats them; a test keeps the three
-//! in step). Secrets come only from the environment and are wrapped in [`Secret`].
+//! (`chartgate.example.toml` repeats them and a test keeps the two in step; `docs/config.md` lists
+//! them too, kept by hand). Secrets come only from the environment and are wrapped in [`Secret`].
 
 use crate::routing::{BreakerConfig, IntentTiers, LoadConfig, ModelTier, TierChains, UserTier};
 use serde::Deserialize;

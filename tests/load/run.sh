@@ -10,7 +10,9 @@
 #
 # Environment: DURATION (wrk -d, default 10s), SKIP_BUILD=1, BIN_DIR (default target/release),
 # LOG (server log filter, default info), FAST_CONNS (default 64), FAST_THREADS (default 2), RESULTS (a file to append the
-# markdown table to). Needs wrk (Debian: apt-get install -y wrk) and curl.
+# markdown table to), CONNS0 / PAUSE0 (connections and per-connection pause in ms of the paced
+# 0 ms scenarios, default 10 / 5), SERVER_ENV (extra VAR=VALUE words for the two model servers,
+# e.g. SERVER_ENV=TOKIO_WORKER_THREADS=1). Needs wrk (Debian: apt-get install -y wrk) and curl.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,6 +22,9 @@ BIN_DIR=${BIN_DIR:-$ROOT/target/release}
 LOG=${LOG:-info}
 FAST_CONNS=${FAST_CONNS:-64}
 FAST_THREADS=${FAST_THREADS:-2}
+CONNS0=${CONNS0:-10}
+PAUSE0=${PAUSE0:-5}
+read -r -a EXTRA_SERVER_ENV <<<"${SERVER_ENV:-}"
 
 for tool in wrk curl; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is required (Debian: apt-get install -y $tool)" >&2; exit 1; }
@@ -92,7 +97,7 @@ start_mock mock0 0
 start_mock mock60 60
 MOCK0=$(url mock0)
 MOCK60=$(url mock60)
-MODEL_ENV=(CHARTGATE_PROVIDER=openai CHARTGATE_ROUTING__FAST_PATH=false CHARTGATE_ROUTING__LOAD__MAX_IN_FLIGHT=100000)
+MODEL_ENV=(CHARTGATE_PROVIDER=openai CHARTGATE_ROUTING__FAST_PATH=false CHARTGATE_ROUTING__LOAD__MAX_IN_FLIGHT=100000 "${EXTRA_SERVER_ENV[@]}")
 start_server srv0 "${MODEL_ENV[@]}" CHARTGATE_OPENAI_BASE_URL="$MOCK0"
 start_server srv60 "${MODEL_ENV[@]}" CHARTGATE_OPENAI_BASE_URL="$MOCK60"
 start_server offline
@@ -141,9 +146,9 @@ scenario() {
 # ~2,000 RPS: 10 connections each pausing 5 ms between requests (0 ms upstream),
 # 120 connections back to back (60 ms upstream). Same pacing for direct and through the server.
 echo "== scenarios, $DURATION each; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-scenario direct0 "mock direct, 0 ms" "$SRV0_PID" "$M0_PID" "$MOCK0/chat/completions" "$WORK/upstream.json" 1 10 5
-scenario server0 "server -> mock, 0 ms" "$SRV0_PID" "$M0_PID" "$SRV0/ask" "$WORK/ask.json" 1 10 5
-scenario floor0 "floor proxy -> mock, 0 ms" "$FLOOR_PID" "$M0_PID" "$FLOOR/ask" "$WORK/ask.json" 1 10 5
+scenario direct0 "mock direct, 0 ms" "$SRV0_PID" "$M0_PID" "$MOCK0/chat/completions" "$WORK/upstream.json" 1 "$CONNS0" "$PAUSE0"
+scenario server0 "server -> mock, 0 ms" "$SRV0_PID" "$M0_PID" "$SRV0/ask" "$WORK/ask.json" 1 "$CONNS0" "$PAUSE0"
+scenario floor0 "floor proxy -> mock, 0 ms" "$FLOOR_PID" "$M0_PID" "$FLOOR/ask" "$WORK/ask.json" 1 "$CONNS0" "$PAUSE0"
 scenario direct60 "mock direct, 60 ms" "$SRV60_PID" "$M60_PID" "$MOCK60/chat/completions" "$WORK/upstream.json" 1 120 0
 scenario server60 "server -> mock, 60 ms" "$SRV60_PID" "$M60_PID" "$SRV60/ask" "$WORK/ask.json" 1 120 0
 scenario fast "offline fast path (max)" "$OFF_PID" "$M0_PID" "$OFFLINE/ask" "$WORK/fast.json" "$FAST_THREADS" "$FAST_CONNS" 0
