@@ -36,7 +36,7 @@ pub fn run_vector(area: &str, input: &Value) -> Result<Value, String> {
             };
             let flags = match input.get("flags") {
                 Some(f) => {
-                    serde_json::from_value(f.clone()).map_err(|e| format!("bad flags: {e}"))?
+                    crate::NormalizeFlags::from_json(f).map_err(|e| format!("bad flags: {e}"))?
                 }
                 None => crate::NormalizeFlags::default(),
             };

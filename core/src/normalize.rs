@@ -27,6 +27,89 @@ pub struct NormalizeFlags {
     pub structured_objects: bool,
 }
 
+impl NormalizeFlags {
+    /// Reads flags from a JSON value (not `null`) exactly as `serde_json::from_value::<NormalizeFlags>`
+    /// does, with the same error messages, but without serde's deserialization machinery: in the
+    /// wasm module serde's `Unexpected` display would pull in std's `f64` formatting (about 14 KB,
+    /// never used for JSON, whose floats serde_json prints itself), and this is the only typed
+    /// deserialization there. A test checks it against serde value by value.
+    pub fn from_json(v: &Value) -> Result<NormalizeFlags, String> {
+        let mut flags = NormalizeFlags::default();
+        match v {
+            Value::Object(map) => {
+                let (mut seen_prefer, mut seen_objects) = (false, false);
+                // serde's derived visitor: keys in map order, a field's second spelling is a duplicate.
+                for (k, value) in map {
+                    let (seen, slot, name) = match k.as_str() {
+                        "preferStructured" | "prefer_structured" => (
+                            &mut seen_prefer,
+                            &mut flags.prefer_structured,
+                            "preferStructured",
+                        ),
+                        "structuredObjects" | "structured_objects" => (
+                            &mut seen_objects,
+                            &mut flags.structured_objects,
+                            "structuredObjects",
+                        ),
+                        _ => continue,
+                    };
+                    if *seen {
+                        return Err(format!("duplicate field `{name}`"));
+                    }
+                    *seen = true;
+                    *slot = boolean(value)?;
+                }
+                Ok(flags)
+            }
+            // serde also reads a struct from a sequence, by position (missing ones take defaults).
+            Value::Array(items) => {
+                let mut it = items.iter();
+                if let Some(x) = it.next() {
+                    flags.prefer_structured = boolean(x)?;
+                }
+                if let Some(x) = it.next() {
+                    flags.structured_objects = boolean(x)?;
+                }
+                if it.next().is_some() {
+                    return Err(format!(
+                        "invalid length {}, expected fewer elements in array",
+                        items.len()
+                    ));
+                }
+                Ok(flags)
+            }
+            other => Err(format!(
+                "invalid type: {}, expected struct NormalizeFlags",
+                unexpected(other)
+            )),
+        }
+    }
+}
+
+fn boolean(v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(format!(
+            "invalid type: {}, expected a boolean",
+            unexpected(other)
+        )),
+    }
+}
+
+/// serde_json's wording for an unexpected JSON value (serde's `Unexpected`, as serde_json prints it).
+fn unexpected(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        // serde_json's own wording: its `Number` display (zmij for floats), not std's.
+        Value::Number(n) if n.is_f64() => format!("floating point `{n}`"),
+        Value::Number(n) => format!("integer `{n}`"),
+        Value::String(s) => format!("string {s:?}"),
+        Value::Array(_) => "sequence".to_owned(),
+        Value::Object(_) => "map".to_owned(),
+    }
+}
+
 /// Where `commands` came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(tsify::Tsify))]
@@ -339,6 +422,53 @@ fn usable_fallback(legacy: &str) -> Option<Vec<Command>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_from_json_reads_and_fails_exactly_like_serde() {
+        let cases = [
+            r#"{}"#,
+            r#"{"preferStructured":true}"#,
+            r#"{"prefer_structured":true,"structured_objects":false}"#,
+            r#"{"preferStructured":true,"prefer_structured":false}"#,
+            r#"{"structuredObjects":true,"structured_objects":true}"#,
+            r#"{"preferStructured":"yes"}"#,
+            r#"{"preferStructured":"a \"quoted\"\nline é"}"#,
+            r#"{"structuredObjects":5}"#,
+            r#"{"structuredObjects":-5}"#,
+            r#"{"structuredObjects":1.5}"#,
+            r#"{"structuredObjects":2.0}"#,
+            r#"{"structuredObjects":1e21}"#,
+            r#"{"structuredObjects":1e300}"#,
+            r#"{"structuredObjects":-0.0}"#,
+            r#"{"structuredObjects":1.5e-7}"#,
+            r#"{"structuredObjects":18446744073709551615}"#,
+            r#"{"structuredObjects":-9223372036854775808}"#,
+            r#"{"structuredObjects":null}"#,
+            r#"{"structuredObjects":[]}"#,
+            r#"{"structuredObjects":{}}"#,
+            r#"{"other":1,"preferStructured":false,"zzz":[1]}"#,
+            r#"{"prefer_structured":1,"preferStructured":2}"#,
+            r#"[]"#,
+            r#"[true]"#,
+            r#"[true,false]"#,
+            r#"[true,false,true]"#,
+            r#"[1]"#,
+            r#"[true,"x",3]"#,
+            r#"5"#,
+            r#"-5"#,
+            r#"0.25"#,
+            r#"3.0"#,
+            r#"true"#,
+            r#""flags""#,
+            r#"null"#,
+        ];
+        for text in cases {
+            let v: Value = serde_json::from_str(text).expect("test input is JSON");
+            let want =
+                serde_json::from_value::<NormalizeFlags>(v.clone()).map_err(|e| e.to_string());
+            assert_eq!(NormalizeFlags::from_json(&v), want, "{text}");
+        }
+    }
 
     #[test]
     fn dedup_keeps_first_occurrences_past_the_scan_threshold() {

@@ -11,7 +11,7 @@
 //!
 //! Must not: interpret chart semantics (that is core's job) or panic on any input.
 
-use chartgate_core::{Issue, IssueCode, NormalizeFlags, PathSegment};
+use chartgate_core::{Issue, IssueCode, PathSegment};
 use js_sys::{Array, JsString, Reflect, JSON};
 use serde::Serialize;
 use serde_json::Value;
@@ -259,87 +259,6 @@ pub fn decode_string_list(v: &JsValue, path: &[PathSegment]) -> Result<Vec<Strin
         .collect()
 }
 
-/// Reads `flags` (a JSON value, not `null`) exactly as `serde_json::from_value::<NormalizeFlags>`
-/// does, with the same error messages, but without linking serde's deserialization machinery for
-/// it: serde's `Unexpected` display pulls in std's `f64` formatting (about 14 KB of wasm, never
-/// used for JSON, whose floats serde_json prints itself), and this is the only typed
-/// deserialization in the module. A native test checks it against serde value by value.
-pub fn decode_flags(v: &Value) -> Result<NormalizeFlags, String> {
-    let mut flags = NormalizeFlags::default();
-    match v {
-        Value::Object(map) => {
-            let (mut seen_prefer, mut seen_objects) = (false, false);
-            // serde's derived visitor: keys in map order, a field's second spelling is a duplicate.
-            for (k, value) in map {
-                let (seen, slot, name) = match k.as_str() {
-                    "preferStructured" | "prefer_structured" => (
-                        &mut seen_prefer,
-                        &mut flags.prefer_structured,
-                        "preferStructured",
-                    ),
-                    "structuredObjects" | "structured_objects" => (
-                        &mut seen_objects,
-                        &mut flags.structured_objects,
-                        "structuredObjects",
-                    ),
-                    _ => continue,
-                };
-                if *seen {
-                    return Err(format!("duplicate field `{name}`"));
-                }
-                *seen = true;
-                *slot = boolean(value)?;
-            }
-            Ok(flags)
-        }
-        // serde also reads a struct from a sequence, by position (missing ones take defaults).
-        Value::Array(items) => {
-            let mut it = items.iter();
-            if let Some(x) = it.next() {
-                flags.prefer_structured = boolean(x)?;
-            }
-            if let Some(x) = it.next() {
-                flags.structured_objects = boolean(x)?;
-            }
-            if it.next().is_some() {
-                return Err(format!(
-                    "invalid length {}, expected fewer elements in array",
-                    items.len()
-                ));
-            }
-            Ok(flags)
-        }
-        other => Err(format!(
-            "invalid type: {}, expected struct NormalizeFlags",
-            unexpected(other)
-        )),
-    }
-}
-
-fn boolean(v: &Value) -> Result<bool, String> {
-    match v {
-        Value::Bool(b) => Ok(*b),
-        other => Err(format!(
-            "invalid type: {}, expected a boolean",
-            unexpected(other)
-        )),
-    }
-}
-
-/// serde_json's wording for an unexpected JSON value (serde's `Unexpected`, as serde_json prints it).
-fn unexpected(v: &Value) -> String {
-    match v {
-        Value::Null => "null".to_owned(),
-        Value::Bool(b) => format!("boolean `{b}`"),
-        // serde_json's own wording: its `Number` display (zmij for floats), not std's.
-        Value::Number(n) if n.is_f64() => format!("floating point `{n}`"),
-        Value::Number(n) => format!("integer `{n}`"),
-        Value::String(s) => format!("string {s:?}"),
-        Value::Array(_) => "sequence".to_owned(),
-        Value::Object(_) => "map".to_owned(),
-    }
-}
-
 /// Encodes a core answer as plain JS objects via JSON text (see the module docs).
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Failure> {
     let text = serde_json::to_string(value).map_err(|e| Failure::internal(e.to_string()))?;
@@ -356,57 +275,5 @@ fn js_type_name(v: &JsValue) -> String {
         v.js_typeof()
             .as_string()
             .unwrap_or_else(|| "unknown".to_owned())
-    }
-}
-
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decode_flags_reads_and_fails_exactly_like_serde() {
-        let cases = [
-            r#"{}"#,
-            r#"{"preferStructured":true}"#,
-            r#"{"prefer_structured":true,"structured_objects":false}"#,
-            r#"{"preferStructured":true,"prefer_structured":false}"#,
-            r#"{"structuredObjects":true,"structured_objects":true}"#,
-            r#"{"preferStructured":"yes"}"#,
-            r#"{"preferStructured":"a \"quoted\"\nline é"}"#,
-            r#"{"structuredObjects":5}"#,
-            r#"{"structuredObjects":-5}"#,
-            r#"{"structuredObjects":1.5}"#,
-            r#"{"structuredObjects":2.0}"#,
-            r#"{"structuredObjects":1e21}"#,
-            r#"{"structuredObjects":1e300}"#,
-            r#"{"structuredObjects":-0.0}"#,
-            r#"{"structuredObjects":1.5e-7}"#,
-            r#"{"structuredObjects":18446744073709551615}"#,
-            r#"{"structuredObjects":-9223372036854775808}"#,
-            r#"{"structuredObjects":null}"#,
-            r#"{"structuredObjects":[]}"#,
-            r#"{"structuredObjects":{}}"#,
-            r#"{"other":1,"preferStructured":false,"zzz":[1]}"#,
-            r#"{"prefer_structured":1,"preferStructured":2}"#,
-            r#"[]"#,
-            r#"[true]"#,
-            r#"[true,false]"#,
-            r#"[true,false,true]"#,
-            r#"[1]"#,
-            r#"[true,"x",3]"#,
-            r#"5"#,
-            r#"-5"#,
-            r#"0.25"#,
-            r#"3.0"#,
-            r#"true"#,
-            r#""flags""#,
-            r#"null"#,
-        ];
-        for text in cases {
-            let v: Value = serde_json::from_str(text).expect("test input is JSON");
-            let want =
-                serde_json::from_value::<NormalizeFlags>(v.clone()).map_err(|e| e.to_string());
-            assert_eq!(decode_flags(&v), want, "{text}");
-        }
     }
 }

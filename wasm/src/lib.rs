@@ -21,8 +21,7 @@ use chartgate_core::{
     ChartObjects, NormalizeFlags, Normalized, Parsed, Understanding,
 };
 use convert::{
-    arg, decode_flags, decode_json, decode_opt_string, decode_string, decode_string_list, encode,
-    Failure,
+    arg, decode_json, decode_opt_string, decode_string, decode_string_list, encode, Failure,
 };
 use serde::Serialize;
 use tsify::Ts;
@@ -49,7 +48,7 @@ pub fn normalize_chart_command_payload(
         // Through JSON like the payload, so `undefined` fields take their defaults.
         Some(f) => match decode_json(&f.js_value(), &arg("flags"))? {
             serde_json::Value::Null => NormalizeFlags::default(),
-            value => decode_flags(&value).map_err(|e| {
+            value => NormalizeFlags::from_json(&value).map_err(|e| {
                 Failure::new(
                     chartgate_core::IssueCode::InvalidType,
                     arg("flags"),
