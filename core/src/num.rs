@@ -57,14 +57,20 @@ pub fn push_u64(out: &mut String, mut v: u64) {
     out.extend(buf[i..].iter().map(|b| char::from(*b)));
 }
 
+/// `v` as an integer when it is integral and exactly representable (|v| < 2^53), `-0.0` as `0`:
+/// the one rule for when a number is written as an integer (legacy strings, JSON, messages).
+pub fn exact_int(v: f64) -> Option<i64> {
+    (v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0).then_some(v as i64)
+}
+
 /// Appends [`format_shortest`] of `v` to `out`.
 pub fn write_shortest(out: &mut String, v: f64) {
-    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
-        // Integral below 2^53 (zero included): the integer digits are the shortest form.
-        if v < 0.0 {
+    if let Some(i) = exact_int(v) {
+        // The integer digits are the shortest form.
+        if i < 0 {
             out.push('-');
         }
-        push_u64(out, v.abs() as u64);
+        push_u64(out, i.unsigned_abs());
         return;
     }
     if !v.is_finite() {
@@ -128,11 +134,9 @@ pub fn write_shortest(out: &mut String, v: f64) {
 
 /// Serializes an `f64` as an integer when it is integral and exactly representable, else as a float.
 pub fn serialize_number<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-    const SAFE: f64 = 9_007_199_254_740_992.0; // 2^53
-    if v.fract() == 0.0 && v.abs() < SAFE {
-        s.serialize_i64(*v as i64)
-    } else {
-        s.serialize_f64(*v)
+    match exact_int(*v) {
+        Some(i) => s.serialize_i64(i),
+        None => s.serialize_f64(*v),
     }
 }
 
@@ -149,8 +153,7 @@ pub fn as_non_negative_int(v: &serde_json::Number) -> Option<u64> {
     if let Some(u) = v.as_u64() {
         return Some(u);
     }
-    let f = v.as_f64()?;
-    (f >= 0.0 && f.fract() == 0.0 && f < 9_007_199_254_740_992.0).then_some(f as u64)
+    exact_int(v.as_f64()?).and_then(|i| u64::try_from(i).ok())
 }
 
 /// Parses a non-negative integer token (digits only, at most 15 of them).

@@ -40,14 +40,11 @@ pub struct Overlay {
 /// first `timeframe`, `indicators` keyed by name (last wins, first position kept), `overlays` from
 /// drawings and patterns, `commands` as given.
 pub fn build_chart_objects(commands: &[Command]) -> ChartObjects {
-    let mut symbol = None;
-    let mut timeframe = None;
+    let (symbol, timeframe) = (first_symbol(commands), first_timeframe(commands));
     let mut indicators: Vec<Indicator> = Vec::new();
     let mut overlays = Vec::new();
     for c in commands {
         match c.kind() {
-            CommandKind::Load(l) if symbol.is_none() => symbol = Some(l.symbol.clone()),
-            CommandKind::Timeframe(t) if timeframe.is_none() => timeframe = Some(t.value),
             CommandKind::Indicator(i) => match indicators.iter_mut().find(|x| x.name == i.name) {
                 Some(slot) => *slot = i.clone(),
                 None => indicators.push(i.clone()),
@@ -141,13 +138,25 @@ fn payload_map(c: &Command) -> Map<String, Value> {
     m
 }
 
+/// The symbol of the first `load` command: chart objects' symbol when none is given.
+fn first_symbol(commands: &[Command]) -> Option<String> {
+    commands.iter().find_map(|c| match c.kind() {
+        CommandKind::Load(l) => Some(l.symbol.clone()),
+        _ => None,
+    })
+}
+
+/// The first `timeframe` command's value: chart objects' timeframe when none is given.
+fn first_timeframe(commands: &[Command]) -> Option<Timeframe> {
+    commands.iter().find_map(|c| match c.kind() {
+        CommandKind::Timeframe(t) => Some(t.value),
+        _ => None,
+    })
+}
+
 /// A number as [`crate::num::serialize_number`] writes it: an integer when integral and exact.
 fn number(v: f64) -> Value {
-    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
-        Value::from(v as i64)
-    } else {
-        Value::from(v)
-    }
+    crate::num::exact_int(v).map_or_else(|| Value::from(v), Value::from)
 }
 
 /// Decodes `symbol` or `timeframe`: a present but invalid value makes the objects unusable (`fatal`).
@@ -332,20 +341,10 @@ pub fn decode_chart_objects(v: &Value, limit: usize) -> DecodedObjects {
             issues,
         };
     }
-    // The fallbacks `build_chart_objects` would pick (first `load`, first `timeframe`), without
-    // building (and dropping) its overlays, indicators and copy of the commands.
-    let symbol = symbol.or_else(|| {
-        commands.iter().find_map(|c| match c.kind() {
-            CommandKind::Load(l) => Some(l.symbol.clone()),
-            _ => None,
-        })
-    });
-    let timeframe = timeframe.or_else(|| {
-        commands.iter().find_map(|c| match c.kind() {
-            CommandKind::Timeframe(t) => Some(t.value),
-            _ => None,
-        })
-    });
+    // The fallbacks `build_chart_objects` picks, without building (and dropping) its overlays,
+    // indicators and copy of the commands.
+    let symbol = symbol.or_else(|| first_symbol(&commands));
+    let timeframe = timeframe.or_else(|| first_timeframe(&commands));
     let objects = ChartObjects {
         version: VERSION.to_owned(),
         symbol,
