@@ -392,3 +392,27 @@ pub struct Clear {
 pub struct Raw {
     pub value: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_are_listed_in_execution_order() {
+        // One command of every kind, in no particular order.
+        let text = "RESET ZOOM:IN SUPPORT:430 PATTERN:HEAD_AND_SHOULDERS:10:42 CROSSHAIR:ON \
+                    FOO:BAR SCROLL:1700000000 STYLE:LINE INDICATOR:RSI:ON TIMEFRAME:1D \
+                    LOAD:TSLA CLEAR:ALL";
+        let parsed = crate::parse_legacy(text);
+        let mut seen: Vec<&str> = Vec::new();
+        for c in &parsed.commands {
+            let k = c.kind();
+            assert_eq!(CommandKind::TYPES[k.execution_rank()], k.type_name());
+            seen.push(k.type_name());
+        }
+        seen.sort_unstable();
+        let mut all = CommandKind::TYPES.to_vec();
+        all.sort_unstable();
+        assert_eq!(seen, all, "every kind is covered: {:?}", parsed.issues);
+    }
+}

@@ -191,7 +191,6 @@ pub struct Understanding {
     pub legacy: Vec<String>,
 }
 
-/// Understands a plain-text request: its intent and the chart commands it asks for, deduplicated
 impl Understanding {
     /// An understanding of `commands`; `legacy` is derived from them, so the two always agree.
     pub fn new(intent: Intent, commands: Vec<Command>) -> Understanding {
@@ -204,6 +203,7 @@ impl Understanding {
     }
 }
 
+/// Understands a plain-text request: its intent and the chart commands it asks for, deduplicated
 /// and in execution order, with their canonical legacy strings. Total and deterministic.
 pub fn understand(text: &str) -> Understanding {
     let text = cap_chars(text, MAX_INPUT_CHARS);
@@ -370,7 +370,7 @@ impl<'a> Reader<'a> {
                 continue;
             }
             if let CommandKind::Load(load) = command.kind() {
-                self.count_load(&load.symbol.clone());
+                self.count_load(&load.symbol);
             }
             self.found.push((pos, command));
             any = true;

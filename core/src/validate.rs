@@ -55,6 +55,10 @@ pub fn type_of(v: &Value) -> &'static str {
     }
 }
 
+/// A command object's own keys, in the order `decode_command` reads them; any other key is an
+/// `unknown_field` warning.
+const COMMAND_FIELDS: [&str; 5] = ["type", "payload", "description", "legacy", "timestamp"];
+
 /// Decodes one structured command.
 pub fn decode_command(v: &Value) -> Decoded<'_> {
     let mut issues = Vec::new();
@@ -73,21 +77,15 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
 
     // One pass over the (few) keys instead of a tree lookup per known field; unknown keys are
     // visited again, in the same order, only when there are some.
-    let (mut ty_v, mut payload_v, mut description_v, mut legacy_v, mut timestamp_v) =
-        (None, None, None, None, None);
+    let mut slots: [Option<&Value>; COMMAND_FIELDS.len()] = [None; COMMAND_FIELDS.len()];
     let mut known = 0;
     for (k, v) in obj {
-        let slot = match k.as_str() {
-            "type" => &mut ty_v,
-            "payload" => &mut payload_v,
-            "description" => &mut description_v,
-            "legacy" => &mut legacy_v,
-            "timestamp" => &mut timestamp_v,
-            _ => continue,
-        };
-        *slot = Some(v);
-        known += 1;
+        if let Some(i) = COMMAND_FIELDS.iter().position(|f| *f == k.as_str()) {
+            slots[i] = Some(v);
+            known += 1;
+        }
     }
+    let [ty_v, payload_v, description_v, legacy_v, timestamp_v] = slots;
 
     let legacy = match legacy_v {
         None | Some(Value::Null) => None,
@@ -118,10 +116,7 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
         }
     };
     for k in obj.keys().filter(|_| known < obj.len()) {
-        if !matches!(
-            k.as_str(),
-            "type" | "payload" | "description" | "legacy" | "timestamp"
-        ) {
+        if !COMMAND_FIELDS.contains(&k.as_str()) {
             issues.push(warn_at(
                 &[k],
                 IssueCode::UnknownField,
