@@ -16,7 +16,7 @@ use crate::store::{Store, StoreError};
 use chartgate_core::Understanding;
 use std::hash::{BuildHasher, Hasher};
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -46,7 +46,6 @@ pub struct Inner {
     pub provider: Arc<dyn Provider>,
     pub breakers: Breakers,
     pub understand: Understander,
-    asks_in_flight: AtomicUsize,
     ids: IdGenerator,
     pub started: Instant,
 }
@@ -108,7 +107,6 @@ impl StateBuilder {
             provider,
             breakers,
             understand: self.understand,
-            asks_in_flight: AtomicUsize::new(0),
             ids: IdGenerator::new(),
             started: now,
         })))
@@ -129,14 +127,13 @@ impl AppState {
         }
     }
 
-    /// Asks in progress.
+    /// Asks in progress (the `chartgate_asks_in_flight` gauge is the one count).
     pub fn asks_in_flight(&self) -> usize {
-        self.asks_in_flight.load(Ordering::Relaxed)
+        usize::try_from(self.metrics.asks_in_flight.get()).unwrap_or(0)
     }
 
     /// Counts an ask as in flight until the guard drops.
     pub fn enter_ask(&self) -> InFlightGuard {
-        self.asks_in_flight.fetch_add(1, Ordering::Relaxed);
         self.metrics.asks_in_flight.inc();
         InFlightGuard(self.clone())
     }
@@ -157,7 +154,6 @@ pub struct InFlightGuard(AppState);
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
-        self.0.asks_in_flight.fetch_sub(1, Ordering::Relaxed);
         self.0.metrics.asks_in_flight.dec();
     }
 }
