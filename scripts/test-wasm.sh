@@ -41,7 +41,8 @@ fi
 
 step "wasm-bindgen-cli $WASM_BINDGEN_VERSION (wasm-bindgen, wasm-bindgen-test-runner)"
 if have wasm-bindgen && have wasm-bindgen-test-runner &&
-  [ "$(wasm-bindgen --version)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  [ "$(wasm-bindgen --version)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ] &&
+  [ "$(wasm-bindgen-test-runner --version)" = "wasm-bindgen-test-runner $WASM_BINDGEN_VERSION" ]; then
   echo "present"
 else
   # Without --locked: its lockfile pins a webpki-roots version this registry lacks.
@@ -87,7 +88,14 @@ export PATH="$TOOLS/binaryen/node_modules/.bin:$PATH"
 "$WASM_OPT" --version
 
 step "npm ci (frontend-bindings)"
-(cd "$BINDINGS" && npm ci --no-audit --no-fund)
+# npm's own record of the installed tree (node_modules/.package-lock.json) newer than the
+# lockfile and the manifest means node_modules is what npm ci would install.
+if [ "$BINDINGS/node_modules/.package-lock.json" -nt "$BINDINGS/package-lock.json" ] &&
+  [ "$BINDINGS/node_modules/.package-lock.json" -nt "$BINDINGS/package.json" ]; then
+  echo "present"
+else
+  (cd "$BINDINGS" && npm ci --no-audit --no-fund)
+fi
 
 if [ "${1:-}" = "--install-only" ]; then
   echo "tools installed in $((SECONDS - START)) s"
