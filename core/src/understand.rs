@@ -2076,42 +2076,6 @@ fn is_keyword(w: &str) -> bool {
         || is_concept_word(w)
         || is_move_word(w)
         || IndicatorName::parse(w).is_some()
-        || matches!(
-            w,
-            "index"
-                | "scale"
-                | "axis"
-                | "cross"
-                | "hair"
-                | "style"
-                | "auto"
-                | "lines"
-                | "teach"
-                | "learn"
-                | "work"
-                | "past"
-                | "prior"
-                | "this"
-                | "ohlc"
-                | "area"
-                | "line"
-                | "bars"
-                | "zoom"
-                | "reset"
-                | "level"
-                | "trend"
-                | "sell"
-                | "buy"
-                | "hold"
-                | "exit"
-                | "entry"
-                | "quote"
-                | "price"
-                | "news"
-                | "stop"
-                | "tp"
-                | "sl"
-        )
 }
 
 /// Symbols that stand for the whole market (for "how's the S&P doing?").
