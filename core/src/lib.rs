@@ -30,6 +30,53 @@ pub use schema::{chart_command_schema, chart_commands_tool};
 pub use understand::{understand, Intent, Understanding};
 pub use validate::decode_command;
 
+/// Validates one model tool call: `name` must be [`schema::TOOL_NAME`] and `arguments` the JSON
+/// text `{"commands": [...]}` of the tool's schema. The commands are validated as by
+/// [`validate_commands`] (issue paths start with the command's index); a call with another name,
+/// arguments that are not JSON, or no `commands` field yields no commands and one error issue at
+/// `["name"]`, `["arguments"]` or `["arguments", "commands"]`.
+pub fn validate_tool_call(name: &str, arguments: &str) -> Parsed {
+    let fail = |code, path: &[&str], message: String| Parsed {
+        commands: Vec::new(),
+        issues: vec![Issue::error(
+            code,
+            path.iter()
+                .map(|k| PathSegment::Key((*k).to_owned()))
+                .collect(),
+            message,
+        )],
+    };
+    if name != schema::TOOL_NAME {
+        return fail(
+            IssueCode::UnknownCommandType,
+            &["name"],
+            format!(
+                "unknown tool {:?}; only {:?} carries chart commands",
+                issue::excerpt(name),
+                schema::TOOL_NAME
+            ),
+        );
+    }
+    let args: serde_json::Value = match serde_json::from_str(arguments) {
+        Ok(v) => v,
+        Err(e) => {
+            return fail(
+                IssueCode::InvalidType,
+                &["arguments"],
+                format!("arguments are not JSON: {e}"),
+            )
+        }
+    };
+    match args.get("commands") {
+        Some(list) => validate_commands(list),
+        None => fail(
+            IssueCode::MissingField,
+            &["arguments", "commands"],
+            "arguments have no commands field".to_owned(),
+        ),
+    }
+}
+
 /// Validates a list of structured commands (JSON), returning the valid ones and every issue.
 /// Issue paths start with the command's index.
 pub fn validate_commands(list: &serde_json::Value) -> Parsed {
@@ -58,4 +105,61 @@ pub fn validate_commands(list: &serde_json::Value) -> Parsed {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes_and_paths(p: &Parsed) -> Vec<(IssueCode, String)> {
+        p.issues
+            .iter()
+            .map(|i| (i.code, serde_json::to_string(&i.path).unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn tool_call_validation() {
+        let ok = validate_tool_call(
+            schema::TOOL_NAME,
+            r#"{"commands":[{"type":"load","payload":{"symbol":"tsla"}},{"type":"nope"}]}"#,
+        );
+        assert_eq!(ok.commands.len(), 1);
+        assert_eq!(ok.commands[0].legacy(), "LOAD:TSLA");
+        assert_eq!(
+            codes_and_paths(&ok),
+            [(IssueCode::UnknownCommandType, r#"[1,"type"]"#.to_owned())]
+        );
+
+        let cases = [
+            (
+                "draw",
+                r#"{"commands":[]}"#,
+                IssueCode::UnknownCommandType,
+                r#"["name"]"#,
+            ),
+            (
+                schema::TOOL_NAME,
+                "{not json",
+                IssueCode::InvalidType,
+                r#"["arguments"]"#,
+            ),
+            (
+                schema::TOOL_NAME,
+                r#"{"cmds":[]}"#,
+                IssueCode::MissingField,
+                r#"["arguments","commands"]"#,
+            ),
+        ];
+        for (name, args, code, path) in cases {
+            let p = validate_tool_call(name, args);
+            assert!(p.commands.is_empty(), "{name} {args}");
+            assert_eq!(
+                codes_and_paths(&p),
+                [(code, path.to_owned())],
+                "{name} {args}"
+            );
+            assert!(p.issues[0].is_error());
+        }
+    }
 }

@@ -22,8 +22,7 @@ use crate::state::AppState;
 use crate::store::ledger::LedgerEntry;
 use chartgate_core::schema::TOOL_NAME;
 use chartgate_core::{
-    build_chart_objects, execution_list, validate_commands, ChartObjects, Command, Intent,
-    IssueCode,
+    build_chart_objects, execution_list, validate_tool_call, ChartObjects, Command, Intent,
 };
 use serde::Serialize;
 use std::future::Future;
@@ -405,50 +404,27 @@ async fn walk_chain(
     })
 }
 
-/// Validates the model's tool calls through core. Only `chart_commands` calls count; their
-/// arguments must be JSON `{"commands": [...]}`. Invalid commands are dropped, never passed
-/// through, and every issue is counted by code.
+/// Validates the model's tool calls through core (`validate_tool_call`): only `chart_commands`
+/// calls with JSON `{"commands": [...]}` arguments count. Invalid commands are dropped, never
+/// passed through, and every issue is counted by code.
 fn commands_from_tool_calls(state: &AppState, calls: &[ToolCall]) -> Vec<Command> {
     let m = &state.metrics;
     let mut out = Vec::new();
     for call in calls {
-        if call.name != TOOL_NAME {
-            m.tool_calls.with_label_values(&["unknown_tool"]).inc();
-            m.validation_issues
-                .with_label_values(&[IssueCode::UnknownCommandType.as_str()])
-                .inc();
-            tracing::warn!(tool = %call.name, "model called an unknown tool; ignored");
-            continue;
-        }
-        let args: serde_json::Value = match serde_json::from_str(&call.arguments) {
-            Ok(v) => v,
-            Err(e) => {
-                m.tool_calls.with_label_values(&["invalid"]).inc();
-                m.validation_issues
-                    .with_label_values(&[IssueCode::InvalidType.as_str()])
-                    .inc();
-                tracing::warn!(error = %e, "chart_commands arguments are not JSON; dropped");
-                continue;
-            }
-        };
-        let Some(list) = args.get("commands") else {
-            m.tool_calls.with_label_values(&["invalid"]).inc();
-            m.validation_issues
-                .with_label_values(&[IssueCode::MissingField.as_str()])
-                .inc();
-            tracing::warn!("chart_commands arguments have no commands field; dropped");
-            continue;
-        };
-        let parsed = validate_commands(list);
+        let parsed = validate_tool_call(&call.name, &call.arguments);
         for issue in &parsed.issues {
             m.validation_issues
                 .with_label_values(&[issue.code.as_str()])
                 .inc();
         }
-        let has_error = parsed.issues.iter().any(|i| i.is_error());
-        m.tool_calls
-            .with_label_values(&[if has_error { "invalid" } else { "valid" }])
-            .inc();
+        let outcome = if call.name != TOOL_NAME {
+            "unknown_tool"
+        } else if parsed.issues.iter().any(|i| i.is_error()) {
+            "invalid"
+        } else {
+            "valid"
+        };
+        m.tool_calls.with_label_values(&[outcome]).inc();
         if !parsed.issues.is_empty() {
             let summary: Vec<String> = parsed
                 .issues
@@ -456,7 +432,7 @@ fn commands_from_tool_calls(state: &AppState, calls: &[ToolCall]) -> Vec<Command
                 .take(5)
                 .map(ToString::to_string)
                 .collect();
-            tracing::warn!(issues = parsed.issues.len(), first = ?summary, "tool-call commands had issues");
+            tracing::warn!(tool = %call.name, outcome, issues = parsed.issues.len(), first = ?summary, "tool call had issues");
         }
         out.extend(parsed.commands);
     }
