@@ -15,6 +15,10 @@
 
 pub mod convert;
 
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 use chartgate_core::{
     parse_legacy, parse_legacy_list, validate_commands,
     vocab::{IndicatorName, Timeframe},
