@@ -171,3 +171,64 @@ fn public_exports_return_the_native_results_for_js_values() {
         failures.join("\n")
     );
 }
+
+/// `normalizeChartCommandPayload` crosses as a pool of distinct commands plus indices
+/// (`convert::encode_normalized`); what JS gets must still be what `JSON.parse` of core's own
+/// serde_json text gives: the same keys in the same order at every level, the same values.
+#[wasm_bindgen_test]
+fn normalize_results_keep_natives_key_order_and_share_equal_commands() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let mut shared = 0;
+    for v in vectors().iter().filter(|v| v.area == "normalize") {
+        let Some(Ok(js)) = via_export(&v.area, &v.input) else {
+            continue;
+        };
+        checked += 1;
+        let input = &v.input;
+        let flags = input
+            .get("flags")
+            .filter(|f| !f.is_null())
+            .map(|f| chartgate_core::NormalizeFlags::from_json(f).expect("vector flags are valid"))
+            .unwrap_or_default();
+        let core = chartgate_core::normalize_chart_command_payload(
+            input.get("payload").unwrap_or(&Value::Null),
+            input.get("responseText").and_then(Value::as_str),
+            flags,
+        );
+        // JSON.parse keeps serde_json's key order; JSON.stringify then prints numbers the JS way,
+        // as it does for the export's result.
+        let want = js_sys::JSON::stringify(&to_js_text(
+            &serde_json::to_string(&core).expect("serializes"),
+        ))
+        .expect("stringifies");
+        let got = js_sys::JSON::stringify(&js).expect("stringifies");
+        if want != got {
+            failures.push(format!("{}:\n  export: {got:?}\n  core:   {want:?}", v.id));
+        }
+        // Equal commands are one object: every `commands` entry equal to a `structured` one is it.
+        let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).expect("object");
+        let commands = js_sys::Array::from(&get(&js, "commands"));
+        let structured = js_sys::Array::from(&get(&js, "structured"));
+        for (i, c) in core.commands.iter().enumerate() {
+            if let Some(j) = core.structured.iter().position(|s| s == c) {
+                if commands.get(i as u32) != structured.get(j as u32) {
+                    failures.push(format!("{}: commands[{i}] is not structured[{j}]", v.id));
+                }
+                shared += 1;
+            }
+        }
+    }
+    assert!(checked >= 50, "only {checked} normalize vectors checked");
+    assert!(shared >= 50, "only {shared} shared commands seen");
+    assert!(
+        failures.is_empty(),
+        "{} problems in {checked} normalize vectors:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn to_js_text(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).expect("valid JSON")
+}
