@@ -157,7 +157,7 @@ INSTALLED="$BINDINGS/test/node_modules/@chartgate/chart-commands"
 rm -rf "$INSTALLED" && mkdir -p "$INSTALLED"
 tar -xzf "$PACK_DIR"/*.tgz -C "$INSTALLED" --strip-components=1
 
-step "TypeScript tests (node --test): node, types, package, Chromium page, Vite"
+step "TypeScript tests (node --test): node, types, package, Chromium page, Vite, webpack"
 (cd "$BINDINGS/test" && rm -rf .out && npx tsc -p tsconfig.json)
 NODE_LOG="$(mktemp)"
 if ! (cd "$BINDINGS/test" && node --test --test-reporter=spec --test-concurrency=1 .out/ 2>&1 | tee "$NODE_LOG"); then

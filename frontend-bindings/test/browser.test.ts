@@ -3,10 +3,11 @@
  * - a static page served on 127.0.0.1 imports it by name through an import map (plain ESM),
  *   awaits `init()` and normalizes a payload; the vectors with a one-call export then run in the
  *   page and must give the native values (both sides through JSON.parse, keys sorted);
- * - a Vite production build of a tiny app importing it by name loads and works (bundler path).
+ * - production builds of a tiny app importing it by name, by Vite and by webpack 5 (no plugin, no
+ *   special config), load and work (the bundler path).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -85,30 +86,63 @@ test("plain ESM page: init, normalize, vectors give the native values", async ()
   }
 });
 
+/** Serves `dir`, opens `index.html` in Chromium, waits for the app, and checks what it printed. */
+async function checkBundledApp(dir: string): Promise<void> {
+  const server = await serveStatic(dir);
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/index.html`);
+    await page.waitForFunction(() => (window as unknown as { done?: boolean }).done === true, null, { timeout: 30_000 });
+    assert.deepEqual(errors, []);
+    const out = JSON.parse((await page.textContent("#out")) ?? "null");
+    assert.deepEqual(out, { legacy: ["LOAD:NVDA", "TIMEFRAME:4H", "SUPPORT:430"], timeframes: 24 });
+    await page.close();
+  } finally {
+    await server.close();
+  }
+}
+
 test("Vite production build of an app importing the package works in Chromium", async () => {
   const { build } = await import("vite");
   const outDir = mkdtempSync(join(tmpdir(), "chartgate-vite-"));
   try {
     await build({
-      root: join(testDir, "fixtures", "vite-app"),
+      root: join(testDir, "fixtures", "bundler-app"),
       logLevel: "warn",
       configFile: false,
       build: { outDir, emptyOutDir: true, target: "es2022" },
     });
-    const server = await serveStatic(outDir);
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
-      await page.goto(`${server.url}/index.html`);
-      await page.waitForFunction(() => (window as unknown as { done?: boolean }).done === true, null, { timeout: 30_000 });
-      assert.deepEqual(errors, []);
-      const out = JSON.parse((await page.textContent("#out")) ?? "null");
-      assert.deepEqual(out, { legacy: ["LOAD:NVDA", "TIMEFRAME:4H", "SUPPORT:430"], timeframes: 24 });
-      await page.close();
-    } finally {
-      await server.close();
-    }
+    await checkBundledApp(outDir);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+});
+
+test("webpack 5 production build of the same app works in Chromium", async () => {
+  const { default: webpack } = await import("webpack");
+  const outDir = mkdtempSync(join(tmpdir(), "chartgate-webpack-"));
+  try {
+    const compiler = webpack({
+      mode: "production",
+      context: join(testDir, "fixtures", "bundler-app"),
+      entry: "./main.js",
+      output: { path: outDir, filename: "main.js", clean: true },
+      infrastructureLogging: { level: "warn" },
+    });
+    const stats = await new Promise<import("webpack").Stats>((resolve, reject) =>
+      compiler.run((err, s) => (err || !s ? reject(err ?? new Error("no stats")) : resolve(s))),
+    );
+    await new Promise<void>((resolve) => compiler.close(() => resolve()));
+    assert.equal(stats.hasErrors(), false, stats.toString({ all: false, errors: true }));
+    // webpack emits `new URL("…wasm", import.meta.url)` as an asset of its own.
+    assert.ok(readdirSync(outDir).some((f) => f.endsWith(".wasm")), `no .wasm emitted: ${readdirSync(outDir).join(", ")}`);
+    writeFileSync(
+      join(outDir, "index.html"),
+      '<!doctype html><html><head><meta charset="utf-8"></head><body><pre id="out"></pre><script src="./main.js"></script></body></html>',
+    );
+    await checkBundledApp(outDir);
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
