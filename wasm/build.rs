@@ -4,6 +4,10 @@
 //! it, so schemars (about a fifth of the module) stays out of the wasm; the JSON is the same
 //! function's output, just computed earlier. A native unit test re-checks it against core.
 //!
+//! `$OUT_DIR/timeframes.json`, `$OUT_DIR/indicators.json`: the vocabularies `timeframes()` and
+//! `indicators()` return, printed by the same `serde_json` from the same `ALL` lists, so the module
+//! carries two strings instead of a serializer for each list (the same native test re-checks them).
+//!
 //! `$OUT_DIR/vectors.json`, for the wasm test runners, which have no filesystem: reads every `tests/vectors/<area>/*.json` — the file
 //! list is discovered, never maintained by hand — and writes `$OUT_DIR/vectors.json`:
 //! `[{"id", "area", "input", "expect", "native"}]` where `native` is the entry of
@@ -23,6 +27,12 @@ fn main() {
     let schema = serde_json::to_string(&chartgate_core::chart_command_schema())
         .expect("JSON values serialize");
     std::fs::write(out_dir.join("schema.json"), schema).expect("OUT_DIR is writable");
+    let timeframes = serde_json::to_string(chartgate_core::vocab::Timeframe::ALL)
+        .expect("vocabularies serialize");
+    std::fs::write(out_dir.join("timeframes.json"), timeframes).expect("OUT_DIR is writable");
+    let indicators = serde_json::to_string(chartgate_core::vocab::IndicatorName::ALL)
+        .expect("vocabularies serialize");
+    std::fs::write(out_dir.join("indicators.json"), indicators).expect("OUT_DIR is writable");
     let embedded = match collect(&vectors) {
         Ok(v) => v,
         Err(e) => panic!("cannot embed {}: {e}", vectors.display()),

@@ -9,7 +9,7 @@ use crate::objects::{decode_chart_objects, ChartObjects};
 use crate::validate::{decode_command, type_of};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::HashSet;
+use std::cmp::Ordering;
 
 /// Most commands processed per list; the rest are reported once as `too_many_commands`.
 pub const MAX_COMMANDS: usize = 256;
@@ -248,7 +248,7 @@ pub fn normalize_chart_command_payload(
         }
         _ => {
             // Only the count is needed here: no command is cloned for it.
-            let n_structured = dedup(structured.iter()).len();
+            let n_structured = dedup(structured.iter().collect()).len();
             let all = execution_list(structured.iter().chain(legacy_cmds.iter()));
             let source = match (n_structured > 0, all.len() > n_structured) {
                 (true, true) => Source::Mixed,
@@ -279,31 +279,63 @@ pub fn normalize_chart_command_payload(
 /// Deduplicates by `type` + canonical payload (first occurrence wins), then sorts stably into
 /// execution order.
 pub fn execution_list<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<Command> {
-    let mut kept = dedup(commands);
-    // Sorting references, then cloning once, in the final order.
-    kept.sort_by_key(|c| c.kind().execution_rank());
-    kept.into_iter().cloned().collect()
+    // The generic part only collects: each caller's iterator type would otherwise get its own
+    // copy of the dedup and the sort.
+    ordered_unique(commands.collect())
+}
+
+fn ordered_unique(commands: Vec<&Command>) -> Vec<Command> {
+    let kept = dedup(commands);
+    // Sorting indices, then cloning once, in the final order.
+    stable_order(kept.len(), &|i| kept[i].kind().execution_rank())
+        .into_iter()
+        .map(|i| kept[i].clone())
+        .collect()
 }
 
 /// The first occurrence of each command, by reference (callers clone what they keep).
-fn dedup<'a>(commands: impl Iterator<Item = &'a Command>) -> Vec<&'a Command> {
-    let mut kept: Vec<&'a Command> = Vec::new();
-    let mut seen: HashSet<&'a str> = HashSet::new();
-    for c in commands {
-        // Typical lists are short: a scan beats hashing until they are not.
-        let fresh = if kept.len() < 16 {
-            !kept.iter().any(|o| o.dedup_key() == c.dedup_key())
-        } else {
-            if seen.is_empty() {
-                seen.extend(kept.iter().map(|o| o.dedup_key()));
+fn dedup(commands: Vec<&Command>) -> Vec<&Command> {
+    // Typical lists are short: a scan beats sorting until they are not.
+    if commands.len() <= 16 {
+        let mut kept: Vec<&Command> = Vec::new();
+        for c in commands {
+            if !kept.iter().any(|o| o.dedup_key() == c.dedup_key()) {
+                kept.push(c);
             }
-            seen.insert(c.dedup_key())
-        };
-        if fresh {
-            kept.push(c);
         }
+        return kept;
     }
-    kept
+    // Sorted by key (then position), the first of each run of equal keys is its first occurrence.
+    let mut order: Vec<usize> = (0..commands.len()).collect();
+    sort_indices(&mut order, &|a, b| {
+        commands[a]
+            .dedup_key()
+            .cmp(commands[b].dedup_key())
+            .then(a.cmp(&b))
+    });
+    let mut first = vec![false; commands.len()];
+    for (n, &i) in order.iter().enumerate() {
+        first[i] = n == 0 || commands[order[n - 1]].dedup_key() != commands[i].dedup_key();
+    }
+    commands
+        .into_iter()
+        .zip(first)
+        .filter_map(|(c, f)| f.then_some(c))
+        .collect()
+}
+
+/// The indices `0..n` in the order a stable sort by `key` would put their items.
+pub(crate) fn stable_order(n: usize, key: &dyn Fn(usize) -> usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    sort_indices(&mut order, &|a, b| key(a).cmp(&key(b)).then(a.cmp(&b)));
+    order
+}
+
+/// The crate's one sort: every sort goes through it with the index as the last key (so results
+/// are those of a stable sort), and the module carries one sort implementation instead of one per
+/// element and key type.
+fn sort_indices(order: &mut [usize], cmp: &dyn Fn(usize, usize) -> Ordering) {
+    order.sort_unstable_by(|&a, &b| cmp(a, b));
 }
 
 fn read_legacy(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
@@ -474,7 +506,7 @@ mod tests {
     fn dedup_keeps_first_occurrences_past_the_scan_threshold() {
         let strings: Vec<String> = (0..40).map(|i| format!("SUPPORT:{}", i % 25 + 1)).collect();
         let parsed = crate::parse_legacy_list(&strings);
-        let out = dedup(parsed.commands.iter());
+        let out = dedup(parsed.commands.iter().collect());
         let legacy: Vec<&str> = out.iter().map(|c| c.legacy()).collect();
         let want: Vec<String> = (0..25).map(|i| format!("SUPPORT:{}", i + 1)).collect();
         assert_eq!(legacy, want);

@@ -222,7 +222,8 @@ pub fn decode_chart_objects(v: &Value, limit: usize) -> DecodedObjects {
     if !version_ok {
         let got = obj
             .get("version")
-            .map(|v| excerpt(&v.to_string()))
+            // Compact JSON text, as `Display` prints it, through the answers' serializer.
+            .map(|v| excerpt(&serde_json::to_string(v).unwrap_or_default()))
             .unwrap_or_else(|| "nothing".into());
         issues.push(Issue::error(
             IssueCode::InvalidVersion,

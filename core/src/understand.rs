@@ -123,7 +123,7 @@ use crate::command::{
     Load, Reset, Style, TimeframeChange, Zoom,
 };
 use crate::legacy::{is_known_verb, parse_legacy};
-use crate::normalize::{execution_list, MAX_COMMANDS};
+use crate::normalize::{execution_list, stable_order, MAX_COMMANDS};
 use crate::num::{parse_decimal, MAX_PRICE};
 use crate::vocab::{
     canonical_symbol, symbol_shape, AssetType, ChartType, ClearTarget, CrosshairMode, DrawingStyle,
@@ -648,9 +648,9 @@ impl<'a> Reader<'a> {
     }
 
     fn into_commands(self) -> Vec<Command> {
-        let mut found = self.found;
-        found.sort_by_key(|(pos, _)| *pos);
-        let mut list = execution_list(found.iter().map(|(_, c)| c));
+        let found = self.found;
+        let order = stable_order(found.len(), &|i| found[i].0);
+        let mut list = execution_list(order.iter().map(|&i| &found[i].1));
         list.truncate(MAX_COMMANDS);
         list
     }
@@ -878,8 +878,8 @@ impl<'a> Reader<'a> {
         if periods.is_empty() {
             periods.push((i, None));
         }
-        periods.sort_by_key(|(pos, _)| *pos);
-        for (pos, period) in periods {
+        let order = stable_order(periods.len(), &|k| periods[k].0);
+        for (pos, period) in order.into_iter().map(|k| periods[k]) {
             let params = period.map(|period| IndicatorParams { period });
             self.push(
                 pos,

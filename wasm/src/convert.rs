@@ -205,7 +205,9 @@ pub fn decode_json(v: &JsValue, path: &[PathSegment]) -> Result<Value, Failure> 
     };
     let text = checked_string(text, path, "the value's JSON text")?;
     serde_json::from_str(&text).map_err(|e| {
-        let message = if e.to_string().contains("recursion limit") {
+        // serde_json's message for its depth limit starts with "recursion limit exceeded"
+        // (a prefix test: `contains` would link a substring searcher for this one call).
+        let message = if e.to_string().starts_with("recursion limit") {
             "value nests more than 128 levels deep".to_owned()
         } else {
             format!("value is not readable as JSON: {e}")

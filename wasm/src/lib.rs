@@ -20,14 +20,12 @@ pub mod convert;
 static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 use chartgate_core::{
-    parse_legacy, parse_legacy_list, validate_commands,
-    vocab::{IndicatorName, Timeframe},
-    ChartObjects, NormalizeFlags, Normalized, Parsed, Understanding,
+    parse_legacy, parse_legacy_list, validate_commands, ChartObjects, NormalizeFlags, Normalized,
+    Parsed, Understanding,
 };
 use convert::{
     arg, decode_json, decode_opt_string, decode_string, decode_string_list, encode, Failure,
 };
-use serde::Serialize;
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
@@ -149,18 +147,23 @@ const CHART_COMMAND_SCHEMA: &str = include_str!(concat!(env!("OUT_DIR"), "/schem
 /// Every canonical timeframe, in picker order (`1m` … `MAX`).
 #[wasm_bindgen(unchecked_return_type = "Timeframe[]")]
 pub fn timeframes() -> Result<JsValue, JsValue> {
-    vocabulary(Timeframe::ALL)
+    vocabulary(TIMEFRAMES)
 }
 
 /// Every canonical indicator name, in picker order.
 #[wasm_bindgen(unchecked_return_type = "IndicatorName[]")]
 pub fn indicators() -> Result<JsValue, JsValue> {
-    vocabulary(IndicatorName::ALL)
+    vocabulary(INDICATORS)
 }
 
+/// `Timeframe::ALL` and `IndicatorName::ALL` as JSON text, printed natively by build.rs.
+const TIMEFRAMES: &str = include_str!(concat!(env!("OUT_DIR"), "/timeframes.json"));
+const INDICATORS: &str = include_str!(concat!(env!("OUT_DIR"), "/indicators.json"));
+
 /// A vocabulary as a JS array of its wire spellings.
-fn vocabulary<T: Serialize>(all: &[T]) -> Result<JsValue, JsValue> {
-    Ok(encode(all)?)
+fn vocabulary(json: &str) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(json)
+        .map_err(|_| Failure::internal("an embedded vocabulary is not JSON").into())
 }
 
 /// Conformance: the output of a vector of `area` for `input` (JSON text), as the JSON text this
@@ -210,5 +213,18 @@ mod tests {
         let now =
             serde_json::to_string(&chartgate_core::chart_command_schema()).expect("serializes");
         assert_eq!(super::CHART_COMMAND_SCHEMA, now);
+    }
+
+    #[test]
+    fn embedded_vocabularies_are_cores_lists() {
+        use chartgate_core::vocab::{IndicatorName, Timeframe};
+        assert_eq!(
+            super::TIMEFRAMES,
+            serde_json::to_string(Timeframe::ALL).expect("serializes")
+        );
+        assert_eq!(
+            super::INDICATORS,
+            serde_json::to_string(IndicatorName::ALL).expect("serializes")
+        );
     }
 }
