@@ -335,9 +335,6 @@ pub fn normalized_text(out: &Normalized) -> serde_json::Result<String> {
 #[derive(Default)]
 struct Pool<'a> {
     items: Vec<&'a Command>,
-    /// Indices into `items`, ordered by legacy string: equal commands have equal canonical legacy
-    /// strings, so a lookup is a binary search, not a scan (lists hold up to 256 commands each).
-    by_legacy: Vec<u32>,
 }
 
 impl<'a> Pool<'a> {
@@ -346,26 +343,17 @@ impl<'a> Pool<'a> {
     }
 
     fn index(&mut self, c: &'a Command) -> u32 {
-        let items = &self.items;
-        let key = c.legacy();
-        let from = self
-            .by_legacy
-            .partition_point(|&i| items[i as usize].legacy() < key);
-        // Commands that share a legacy string but differ (description, timestamp) sit side by side.
-        let same = self.by_legacy[from..]
+        // At most 3 × 256 commands (core's list limit); equal commands share their canonical
+        // legacy string, so that comparison rejects almost every candidate at once.
+        let found = self
+            .items
             .iter()
-            .take_while(|&&i| items[i as usize].legacy() == key);
-        let mut end = from;
-        for &i in same {
-            if *items[i as usize] == *c {
-                return i;
-            }
-            end += 1;
-        }
-        let i = self.items.len() as u32;
-        self.items.push(c);
-        self.by_legacy.insert(end, i);
-        i
+            .position(|p| p.legacy() == c.legacy() && *p == c);
+        let i = found.unwrap_or_else(|| {
+            self.items.push(c);
+            self.items.len() - 1
+        });
+        i as u32
     }
 }
 
