@@ -11,7 +11,7 @@
 //!
 //! Must not: interpret chart semantics (that is core's job) or panic on any input.
 
-use chartgate_core::{ChartObjects, Command, Issue, IssueCode, Normalized, PathSegment};
+use chartgate_core::{Issue, IssueCode, PathSegment};
 use js_sys::{Array, JsString, Reflect, JSON};
 use serde::Serialize;
 use serde_json::Value;
@@ -38,23 +38,6 @@ export function encode_into(text, buf) { return encoder.encodeInto(text, buf).wr
 extern "C" {
     fn stringify_or_error(value: &JsValue) -> JsValue;
     fn encode_into(text: &JsString, buf: &mut [u8]) -> u32;
-}
-
-// `assemble_normalized`: the JS half of [`encode_normalized`]. The text is
-// `[pool, legacy, structured, objects, responseText, commands, mode, source, issues]` where
-// `structured`, `commands` and `objects.commands` hold indices into `pool`; the result is the
-// object native serde_json prints for `Normalized`, same keys in the same order.
-#[wasm_bindgen(inline_js = "export function assemble_normalized(text) {
-  const a = JSON.parse(text);
-  const pool = a[0];
-  const at = (i) => pool[i];
-  const objects = a[3];
-  if (objects !== null) objects.commands = objects.commands.map(at);
-  return { legacy: a[1], structured: a[2].map(at), objects, responseText: a[4],
-    commands: a[5].map(at), mode: a[6], source: a[7], issues: a[8] };
-}")]
-extern "C" {
-    fn assemble_normalized(text: &str) -> JsValue;
 }
 
 /// Largest accepted input, in UTF-16 code units of its JSON text (8 Mi, the CLI's stdin limit).
@@ -294,87 +277,5 @@ fn js_type_name(v: &JsValue) -> String {
         v.js_typeof()
             .as_string()
             .unwrap_or_else(|| "unknown".to_owned())
-    }
-}
-
-/// Encodes `normalizeChartCommandPayload`'s answer. The same command usually appears two or three
-/// times (in `structured`, in `commands`, in `objects.commands`); each distinct command crosses
-/// once, in a pool, and the lists refer to it by index, so JS parses a third less text and the
-/// lists share their command objects (`result.commands[0] === result.structured[2]` when they are
-/// equal). The object JS gets has the same keys, order and values as `JSON.parse` of native
-/// serde_json's text for the same `Normalized` (tests/vectors.rs checks every normalize vector).
-pub fn encode_normalized(out: &Normalized) -> Result<JsValue, Failure> {
-    let text = normalized_text(out).map_err(|e| Failure::internal(e.to_string()))?;
-    Ok(assemble_normalized(&text))
-}
-
-/// The pooled text [`encode_normalized`] hands to JS (see `assemble_normalized`).
-pub fn normalized_text(out: &Normalized) -> serde_json::Result<String> {
-    let mut pool = Pool::default();
-    let structured = pool.indices(&out.structured);
-    let objects = out.objects.as_ref().map(|o| ObjectsRef {
-        commands: pool.indices(&o.commands),
-        objects: o,
-    });
-    let commands = pool.indices(&out.commands);
-    let wire = (
-        &pool.items,
-        &out.legacy,
-        structured,
-        objects,
-        &out.response_text,
-        commands,
-        out.mode,
-        out.source,
-        &out.issues,
-    );
-    serde_json::to_string(&wire)
-}
-
-/// Distinct commands, in order of first appearance.
-#[derive(Default)]
-struct Pool<'a> {
-    items: Vec<&'a Command>,
-}
-
-impl<'a> Pool<'a> {
-    fn indices(&mut self, list: &'a [Command]) -> Vec<u32> {
-        list.iter().map(|c| self.index(c)).collect()
-    }
-
-    fn index(&mut self, c: &'a Command) -> u32 {
-        // At most 3 × 256 commands (core's list limit); equal commands share their canonical
-        // legacy string, so that comparison rejects almost every candidate at once.
-        let found = self
-            .items
-            .iter()
-            .position(|p| p.legacy() == c.legacy() && *p == c);
-        let i = found.unwrap_or_else(|| {
-            self.items.push(c);
-            self.items.len() - 1
-        });
-        i as u32
-    }
-}
-
-/// `ChartObjects` with `commands` as pool indices; every other field as core serializes it.
-struct ObjectsRef<'a> {
-    objects: &'a ChartObjects,
-    commands: Vec<u32>,
-}
-
-impl Serialize for ObjectsRef<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let o = self.objects;
-        let mut st = s.serialize_struct("ChartObjects", 7)?;
-        st.serialize_field("version", &o.version)?;
-        st.serialize_field("symbol", &o.symbol)?;
-        st.serialize_field("timeframe", &o.timeframe)?;
-        st.serialize_field("overlays", &o.overlays)?;
-        st.serialize_field("indicators", &o.indicators)?;
-        st.serialize_field("commands", &self.commands)?;
-        st.serialize_field("notes", &o.notes)?;
-        st.end()
     }
 }

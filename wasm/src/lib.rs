@@ -61,7 +61,7 @@ pub fn normalize_chart_command_payload(
         None => NormalizeFlags::default(),
     };
     let out = chartgate_core::normalize_chart_command_payload(&payload, text.as_deref(), flags);
-    Ok(typed(convert::encode_normalized(&out)?))
+    Ok(typed(encode(&out)?))
 }
 
 /// Parses one legacy string (which may hold several space-separated commands).
