@@ -34,6 +34,20 @@ test("bench runner: tiny corpus in node and Chromium", async () => {
   }
 });
 
+test("build comparison runner: two builds, alternating processes, medians per build", () => {
+  const out = execFileSync(
+    process.execPath,
+    ["bench/compare.mjs", "--rounds", "2", "--payloads", "30", "--warmup-ms", "100", "pkg", "pkg"],
+    { cwd: bindingsDir, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 120_000 },
+  );
+  const rounds = out.split("\n").filter((l) => /^round [12]  pkg  \d+\.\d\d µs\/payload$/.test(l));
+  assert.equal(rounds.length, 4, out);
+  const medians = out.split("\n").filter((l) => /^pkg: median \d+\.\d\d µs\/payload over 2 rounds$/.test(l));
+  assert.equal(medians.length, 2, out);
+  // Without builds to compare it is a usage error, not a silent success.
+  assert.throws(() => execFileSync(process.execPath, ["bench/compare.mjs"], { cwd: bindingsDir, stdio: "ignore" }));
+});
+
 test("bench corpus is seeded: same seed, same payloads; ~5% malformed entries", async () => {
   const { makeCorpus } = (await import(join(bindingsDir, "bench", "corpus.mjs"))) as {
     makeCorpus: (o: { count: number; seed: number }) => { input: unknown }[] & { stats: { entries: number; malformed: number } };

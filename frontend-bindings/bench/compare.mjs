@@ -1,0 +1,84 @@
+// Compares wasm-pack builds of the package on the seeded corpus, alternating fresh node processes so
+// that the machine's drift hits every build alike (figures from different time windows on a shared
+// machine differ by several µs; only builds compared in the same window can be told apart).
+//
+//   node bench/compare.mjs [--rounds 3] [--payloads 2000] [--warmup-ms 3000] DIR_A DIR_B …
+//
+// Each DIR is a wasm-pack output directory (like pkg/; copy it aside before rebuilding). Every build
+// must give the same answers on the corpus (checked once); then, per round and build, one process
+// warms up (3 s by default) and times 11 passes of normalizeChartCommandPayload over the corpus. Prints the
+// median ns/payload of each process and, per build, the median over the rounds.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { makeCorpus } from "./corpus.mjs";
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return dflt;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return Number(v);
+};
+const rounds = opt("rounds", 3);
+const payloads = opt("payloads", 2000);
+const warmupMs = opt("warmup-ms", 3000);
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+async function load(dir) {
+  const m = await import(pathToFileURL(resolve(dir, "chartgate_wasm.js")).href);
+  m.initSync({ module: readFileSync(resolve(dir, "chartgate_wasm_bg.wasm")) });
+  return m;
+}
+
+if (args[0] === "--child") {
+  // One timed process: prints its median ns/payload.
+  const m = await load(args[1]);
+  const corpus = makeCorpus({ count: payloads, seed: 42 });
+  let sink = 0;
+  const pass = () => {
+    for (const p of corpus) sink += m.normalizeChartCommandPayload(p.input, p.responseText, p.flags).issues.length;
+  };
+  const t0 = performance.now();
+  while (performance.now() - t0 < warmupMs) pass();
+  const ns = [];
+  for (let r = 0; r < 11; r++) {
+    const s = performance.now();
+    pass();
+    ns.push(((performance.now() - s) * 1e6) / corpus.length);
+  }
+  console.log(JSON.stringify({ ns: median(ns), sink }));
+} else {
+  const dirs = args;
+  if (dirs.length === 0) {
+    console.error("usage: node bench/compare.mjs [--rounds N] [--payloads N] [--warmup-ms N] DIR_A DIR_B …");
+    process.exit(2);
+  }
+  const corpus = makeCorpus({ count: payloads, seed: 42 });
+  const mods = [];
+  for (const d of dirs) mods.push(await load(d));
+  for (const p of corpus) {
+    const answers = mods.map((m) => JSON.stringify(m.normalizeChartCommandPayload(p.input, p.responseText, p.flags)));
+    if (answers.some((a) => a !== answers[0])) {
+      console.error(`the builds answer differently for ${JSON.stringify(p)}`);
+      process.exit(1);
+    }
+  }
+  const self = fileURLToPath(import.meta.url);
+  const results = dirs.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    dirs.forEach((d, k) => {
+      const out = spawnSync(process.execPath, [self, "--child", d, "--payloads", String(payloads), "--warmup-ms", String(warmupMs)], { encoding: "utf8" });
+      if (out.status !== 0) {
+        console.error(out.stderr);
+        process.exit(1);
+      }
+      const { ns } = JSON.parse(out.stdout);
+      results[k].push(ns);
+      console.log(`round ${r + 1}  ${d}  ${(ns / 1000).toFixed(2)} µs/payload`);
+    });
+  }
+  dirs.forEach((d, k) => console.log(`${d}: median ${(median(results[k]) / 1000).toFixed(2)} µs/payload over ${rounds} rounds`));
+}
