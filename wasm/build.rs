@@ -21,7 +21,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    // Read at run time: `env!` would bake in the path of whichever checkout compiled this script,
+    // and cargo reuses the compiled script across checkouts sharing a target directory.
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let vectors = Path::new(&manifest_dir).join("../tests/vectors");
     println!("cargo:rerun-if-changed={}", vectors.display());
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let schema = serde_json::to_string(&chartgate_core::chart_command_schema())
