@@ -2,17 +2,19 @@
 // that the machine's drift hits every build alike (figures from different time windows on a shared
 // machine differ by several µs; only builds compared in the same window can be told apart).
 //
-//   node bench/compare.mjs [--rounds 3] [--payloads 2000] [--warmup-ms 3000] DIR_A DIR_B …
+//   node bench/compare.mjs [--rounds 3] [--payloads 2000] [--warmup-ms 3000] DIR_A DIR_B …   (from frontend-bindings/)
 //
 // Each DIR is a wasm-pack output directory (like pkg/; copy it aside before rebuilding). Every build
-// must give the same answers on the corpus (checked once); then, per round and build, one process
-// warms up (3 s by default) and times 11 passes of normalizeChartCommandPayload over the corpus. Prints the
-// median ns/payload of each process and, per build, the median over the rounds.
+// must give the same answers on the corpus (checked once, exit 1 otherwise); then, per round and
+// build, one process measures throughput exactly as bench/run.mjs does in node (measure.mjs:
+// warm-up of at least 5 passes and 3 s, then 7 timed passes, median). Prints each process's median
+// ns/payload and, per build, the median over the rounds.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { makeCorpus } from "./corpus.mjs";
+import { median, throughput } from "./measure.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -25,7 +27,6 @@ const opt = (name, dflt) => {
 const rounds = opt("rounds", 3);
 const payloads = opt("payloads", 2000);
 const warmupMs = opt("warmup-ms", 3000);
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function load(dir) {
   const m = await import(pathToFileURL(resolve(dir, "chartgate_wasm.js")).href);
@@ -37,19 +38,8 @@ if (args[0] === "--child") {
   // One timed process: prints its median ns/payload.
   const m = await load(args[1]);
   const corpus = makeCorpus({ count: payloads, seed: 42 });
-  let sink = 0;
-  const pass = () => {
-    for (const p of corpus) sink += m.normalizeChartCommandPayload(p.input, p.responseText, p.flags).issues.length;
-  };
-  const t0 = performance.now();
-  while (performance.now() - t0 < warmupMs) pass();
-  const ns = [];
-  for (let r = 0; r < 11; r++) {
-    const s = performance.now();
-    pass();
-    ns.push(((performance.now() - s) * 1e6) / corpus.length);
-  }
-  console.log(JSON.stringify({ ns: median(ns), sink }));
+  const { runNsPerPayload, sink } = throughput(m, corpus, { now: () => performance.now(), warmupMs });
+  console.log(JSON.stringify({ ns: median(runNsPerPayload), sink }));
 } else {
   const dirs = args;
   if (dirs.length === 0) {

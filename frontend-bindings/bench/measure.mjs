@@ -7,7 +7,7 @@
 //   a payload's per-call time is the median over `runs` of elapsed / reps. Reported: p50 and p99
 //   of that over all payloads.
 
-const median = (xs) => {
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -16,6 +16,24 @@ const percentile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
+
+/**
+ * Throughput only: warm-up until the engine has tiered up (at least 5 passes and 3 seconds, or
+ * `warmupMs`), then `runs` timed passes; ns/payload of each pass. `now()` returns milliseconds.
+ */
+export function throughput(api, corpus, { runs = 7, now, warmupMs = 3000 }) {
+  const call = (p) => api.normalizeChartCommandPayload(p.input, p.responseText, p.flags);
+  let sink = 0;
+  const w0 = now();
+  for (let w = 0; w < 5 || now() - w0 < warmupMs; w++) for (const p of corpus) sink += call(p).commands.length;
+  const runNsPerPayload = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = now();
+    for (const p of corpus) sink += call(p).commands.length;
+    runNsPerPayload.push(((now() - t0) * 1e6) / corpus.length);
+  }
+  return { runNsPerPayload, sink };
+}
 
 /** `now()` returns milliseconds (performance.now or hrtime). */
 export function measure(api, corpus, { runs = 7, reps = 32, now }) {
@@ -27,17 +45,8 @@ export function measure(api, corpus, { runs = 7, reps = 32, now }) {
     commands += out.commands.length;
     if (out.issues.some((i) => i.severity === "error")) withErrors++;
   }
-  // Warm-up until the engine has tiered up: at least 5 passes and 3 seconds.
-  let sink = 0;
-  const w0 = now();
-  for (let w = 0; w < 5 || now() - w0 < 3000; w++) for (const p of corpus) sink += call(p).commands.length;
-
-  const runNsPerPayload = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = now();
-    for (const p of corpus) sink += call(p).commands.length;
-    runNsPerPayload.push(((now() - t0) * 1e6) / corpus.length);
-  }
+  const { runNsPerPayload, sink: warm } = throughput(api, corpus, { runs, now });
+  let sink = warm;
 
   const perPayload = corpus.map(() => []);
   for (let r = 0; r < runs; r++) {

@@ -35,9 +35,9 @@ const cfg = {
 };
 const jsonOnly = args.includes("--json");
 const dumpCorpus = opt("dump-corpus", undefined);
+const corpus = makeCorpus({ count: cfg.payloads, seed: cfg.seed });
 if (dumpCorpus) {
   // JSON lines for the native baseline (wasm/examples/native_baseline.rs), then stop.
-  const corpus = makeCorpus({ count: cfg.payloads, seed: cfg.seed });
   const lines = corpus.map((p) => JSON.stringify({ input: p.input ?? null, responseText: p.responseText ?? null, flags: p.flags ?? {} }));
   writeFileSync(dumpCorpus, lines.join("\n") + "\n");
   console.error(`wrote ${corpus.length} payloads to ${dumpCorpus}`);
@@ -80,7 +80,6 @@ async function benchNode() {
     compile.push(performance.now() - c0);
     void m;
   }
-  const corpus = makeCorpus({ count: cfg.payloads, seed: cfg.seed });
   const hr = () => Number(process.hrtime.bigint()) / 1e6;
   return {
     ...measure(api, corpus, { runs: cfg.runs, reps: cfg.reps, now: hr }),
@@ -175,7 +174,7 @@ async function benchChromium() {
   }
 }
 
-const result = { config: cfg, machine: { cpus: cpus().length, model: cpus()[0]?.model }, size: sizes() };
+const result = { config: cfg, machine: { cpus: cpus().length, model: cpus()[0]?.model }, corpus: corpus.stats, size: sizes() };
 if (cfg.target === "node" || cfg.target === "both") {
   log("node: running…");
   result.node = await benchNode();
@@ -191,7 +190,7 @@ if (jsonOnly) {
 } else {
   const s = result.size;
   console.log(`corpus: ${cfg.payloads} payloads (seed ${cfg.seed}), ${cfg.runs} runs, ${cfg.reps} reps per latency sample, ${result.machine.cpus} CPUs`);
-  const st = makeCorpus({ count: cfg.payloads, seed: cfg.seed }).stats;
+  const st = result.corpus;
   const pct = (n, d) => ((n * 100) / d).toFixed(1);
   console.log(`corpus stats: ${st.malformed} of ${st.entries} entries malformed (${pct(st.malformed, st.entries)}%), ${pct(st.camel, cfg.payloads)}% of payloads with camelCase keys, ${pct(st.flagged, cfg.payloads)}% with a flag set`);
   console.log(`size: wasm ${s.wasmBytes} B (${s.wasmGzipBytes} B gzip), glue ${s.glueBytes} B (${s.glueGzipBytes} B gzip), total ${s.totalGzipBytes} B gzip`);

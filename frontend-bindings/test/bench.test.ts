@@ -3,8 +3,8 @@
  * the documented figures come from keeps working. Checks the shape of its JSON, not timings.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -21,6 +21,7 @@ test("bench runner: tiny corpus in node and Chromium", async () => {
     );
     const r = JSON.parse(readFileSync(out, "utf8"));
     assert.ok(r.size.totalGzipBytes > 0 && r.size.wasmBytes > r.size.wasmGzipBytes);
+    assert.ok(r.corpus.entries >= 40 && r.corpus.malformed < r.corpus.entries, JSON.stringify(r.corpus));
     for (const t of ["node", "chromium"]) {
       assert.equal(r[t].payloads, 40, t);
       assert.equal(r[t].runNsPerPayload.length, 2, t);
@@ -46,6 +47,32 @@ test("build comparison runner: two builds, alternating processes, medians per bu
   assert.equal(medians.length, 2, out);
   // Without builds to compare it is a usage error, not a silent success.
   assert.throws(() => execFileSync(process.execPath, ["bench/compare.mjs"], { cwd: bindingsDir, stdio: "ignore" }));
+});
+
+test("build comparison runner refuses builds that answer differently", () => {
+  // A copy of pkg/ whose normalizeChartCommandPayload reports another mode: same speed, other answers.
+  const dir = mkdtempSync(join(tmpdir(), "chartgate-compare-"));
+  try {
+    cpSync(join(bindingsDir, "pkg"), dir, { recursive: true });
+    const glue = join(dir, "chartgate_wasm.js");
+    const text = readFileSync(glue, "utf8");
+    const from = "export function normalizeChartCommandPayload(";
+    assert.ok(text.includes(from), "the glue exports normalizeChartCommandPayload");
+    writeFileSync(
+      glue,
+      text.replace(from, "function normalizeOriginal(") +
+        "\nexport function normalizeChartCommandPayload(...a) { return { ...normalizeOriginal(...a), mode: \"changed\" }; }\n",
+    );
+    const run = spawnSync(process.execPath, ["bench/compare.mjs", "--rounds", "1", "--payloads", "5", "--warmup-ms", "10", "pkg", dir], {
+      cwd: bindingsDir,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.match(run.stderr, /the builds answer differently/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("bench corpus is seeded: same seed, same payloads; ~5% malformed entries", async () => {
