@@ -485,9 +485,98 @@ pub struct Raw {
     pub value: String,
 }
 
+/// Serde's own text for a drawing: `#[serde(flatten)]` of the derived, internally tagged shape plus
+/// `pattern_id`, the output the hand-written `Serialize for Drawing` replaces. The reference the
+/// hand-written serializers (here and `objects::payload_map`) are checked against.
+#[cfg(test)]
+pub(crate) fn derived_drawing_json(d: &Drawing) -> String {
+    #[derive(Serialize)]
+    struct Flat<'a> {
+        #[serde(flatten)]
+        shape: &'a DrawingShape,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pattern_id: Option<&'a str>,
+    }
+    let flat = Flat {
+        shape: &d.shape,
+        pattern_id: d.pattern_id.as_deref(),
+    };
+    serde_json::to_string(&flat).expect("serializes")
+}
+
+/// Commands of every kind and every drawing shape, some with a description and a timestamp.
+#[cfg(test)]
+pub(crate) fn sample_commands() -> Vec<Command> {
+    let legacy = [
+        "SUPPORT:420 RESISTANCE:455.5 HORIZONTAL:1 ENTRY:0.000001 TARGET:1e15 STOPLOSS:140.25",
+        "TRENDLINE:410:440 TRENDLINE:410.5:1700000000:440.25:1700600000 FIBONACCI:480:420.75",
+        "DRAW:LEVEL:p1:support:430 DRAW:TARGET:p2:500 DRAW:TRENDLINE:p3:1700000000:410:1700600000:440",
+        "DRAW:FIBONACCI:p4:420:480 DRAW:LEVEL:p5:stop_loss:1.5 DRAW:LEVEL:p6:entry:9007199254740.5",
+        "PATTERN:HEAD_AND_SHOULDERS PATTERN:BULL_FLAG:10:60 PATTERN:DOUBLE_TOP:ID=p7:STATUS=forming",
+        "PATTERN:CUP_AND_HANDLE:1:2:ID=p8 ANNOTATE:PATTERN:p9 ANNOTATE:PATTERN:p9:confirmed",
+        "LOAD:TSLA TIMEFRAME:1W INDICATOR:SMA:ON:50 INDICATOR:RSI:OFF ZOOM:IN ZOOM:OUT:2.5",
+        "RESET:SCALE CROSSHAIR:TOGGLE STYLE:HEIKIN_ASHI SCROLL:2024-03-01 SCROLL:1700000000",
+        "CLEAR:ALL CLEAR:PATTERN:p1 FOO:BAR",
+    ];
+    let mut out = Vec::new();
+    for (i, s) in legacy.iter().enumerate() {
+        let parsed = crate::parse_legacy(s);
+        assert!(
+            parsed.issues.iter().all(|x| !x.is_error()),
+            "{s}: {:?}",
+            parsed.issues
+        );
+        for (k, c) in parsed.commands.into_iter().enumerate() {
+            let c = match (i + k) % 3 {
+                0 => c,
+                1 => c.with_description(Some("why \"this\"".to_owned())),
+                _ => c
+                    .with_description(Some("d".to_owned()))
+                    .with_timestamp(Some("2024-06-01T14:30:00Z".to_owned())),
+            };
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hand_written_serializers_print_what_serde_flatten_prints() {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            #[serde(flatten)]
+            kind: &'a CommandKind,
+            description: Option<&'a str>,
+            legacy: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            timestamp: Option<&'a str>,
+        }
+        let commands = sample_commands();
+        let mut drawings = 0;
+        for c in &commands {
+            let flat = Flat {
+                kind: c.kind(),
+                description: c.description(),
+                legacy: c.legacy(),
+                timestamp: c.timestamp(),
+            };
+            let want = serde_json::to_string(&flat).expect("serializes");
+            assert_eq!(serde_json::to_string(c).expect("serializes"), want);
+            if let CommandKind::Drawing(d) = c.kind() {
+                let got = serde_json::to_string(d).expect("serializes");
+                assert_eq!(got, derived_drawing_json(d), "{}", c.legacy());
+                drawings += 1;
+            }
+        }
+        assert_eq!(drawings, 15);
+        let kinds: std::collections::BTreeSet<&str> =
+            commands.iter().map(|c| c.type_name()).collect();
+        assert_eq!(kinds.len(), CommandKind::TYPES.len(), "{kinds:?}");
+    }
 
     #[test]
     fn types_are_listed_in_execution_order() {
