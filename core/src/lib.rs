@@ -38,13 +38,7 @@ pub use validate::decode_command;
 pub fn validate_tool_call(name: &str, arguments: &str) -> Parsed {
     let fail = |code, path: &[&str], message: String| Parsed {
         commands: Vec::new(),
-        issues: vec![Issue::error(
-            code,
-            path.iter()
-                .map(|k| PathSegment::Key((*k).to_owned()))
-                .collect(),
-            message,
-        )],
+        issues: vec![validate::at(path, code, message)],
     };
     if name != schema::TOOL_NAME {
         return fail(

@@ -35,7 +35,8 @@ fn key(k: &str) -> PathSegment {
     PathSegment::Key(k.to_owned())
 }
 
-fn at(path: &[&str], code: IssueCode, msg: impl Into<String>) -> Issue {
+/// An error issue at a path of object keys.
+pub(crate) fn at(path: &[&str], code: IssueCode, msg: impl Into<String>) -> Issue {
     Issue::error(code, path.iter().map(|k| key(k)).collect(), msg)
 }
 
