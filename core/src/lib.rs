@@ -9,6 +9,7 @@ pub mod command;
 #[doc(hidden)]
 pub mod conformance;
 pub mod issue;
+pub mod json;
 pub mod legacy;
 pub mod normalize;
 pub mod num;

@@ -65,7 +65,7 @@ const MAX_DIGITS: usize = 800;
 /// std's parser (a test compares the two). Clinger's fast path when the digits and the power of ten
 /// are both exact doubles; otherwise an estimate corrected by exact big-integer comparisons with the
 /// midpoints between neighbouring doubles.
-fn decimal_to_f64(neg: bool, mant: &str, mut exp10: i64) -> f64 {
+pub(crate) fn decimal_to_f64(neg: bool, mant: &str, mut exp10: i64) -> f64 {
     if let Some(v) = fast_path(mant, exp10) {
         return apply_sign(neg, v);
     }

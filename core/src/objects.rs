@@ -223,7 +223,7 @@ pub fn decode_chart_objects(v: &Value, limit: usize) -> DecodedObjects {
         let got = obj
             .get("version")
             // Compact JSON text, as `Display` prints it, through the answers' serializer.
-            .map(|v| excerpt(&serde_json::to_string(v).unwrap_or_default()))
+            .map(|v| excerpt(&crate::json::to_string(v).unwrap_or_default()))
             .unwrap_or_else(|| "nothing".into());
         issues.push(Issue::error(
             IssueCode::InvalidVersion,

@@ -112,7 +112,7 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
                     "timestamp must be an RFC 3339 date-time; dropped {}",
                     // The compact JSON text, as `Display` would print it, through the serializer
                     // the answers use (`Display` would link a second one).
-                    excerpt(&serde_json::to_string(other).unwrap_or_default())
+                    excerpt(&crate::json::to_string(other).unwrap_or_default())
                 ),
             ));
             None

@@ -1,10 +1,11 @@
 //! Property tests: legacy ↔ structured round trips for every generated valid command, and
-//! normalization that never panics, always terminates, and is idempotent on its own output.
+//! normalization that never panics, always terminates, and is idempotent on its own output;
+//! core's JSON reader and writer (what the wasm module uses) agree with serde_json on every answer.
 
 use chartgate_core::command::*;
 use chartgate_core::vocab::*;
 use chartgate_core::{
-    decode_command, normalize_chart_command_payload, parse_legacy, Command, NormalizeFlags,
+    decode_command, json, normalize_chart_command_payload, parse_legacy, Command, NormalizeFlags,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -255,6 +256,30 @@ proptest! {
         let out = normalize_chart_command_payload(&v, text.as_deref(), f);
         prop_assert!(out.commands.len() <= 3 * chartgate_core::MAX_COMMANDS);
         prop_assert!(serde_json::to_string(&out).is_ok());
+    }
+
+    #[test]
+    fn core_json_writes_every_answer_as_serde_json_does(p in payload(), junk in any_json(), f in flags(), text in proptest::option::of(".{0,20}")) {
+        for v in [&p, &junk] {
+            let out = normalize_chart_command_payload(v, text.as_deref(), f);
+            prop_assert_eq!(json::to_string(&out).expect("writes"), serde_json::to_string(&out).expect("writes"));
+            for s in out.legacy.iter().chain(text.iter()) {
+                let parsed = parse_legacy(s);
+                prop_assert_eq!(json::to_string(&parsed).expect("writes"), serde_json::to_string(&parsed).expect("writes"));
+                let u = chartgate_core::understand(s);
+                prop_assert_eq!(json::to_string(&u).expect("writes"), serde_json::to_string(&u).expect("writes"));
+            }
+        }
+    }
+
+    #[test]
+    fn core_json_reads_what_serde_json_reads(v in any_json(), p in payload()) {
+        for v in [v, p] {
+            for t in [serde_json::to_string(&v).expect("writes"), serde_json::to_string_pretty(&v).expect("writes")] {
+                let want: Value = serde_json::from_str(&t).expect("reads");
+                prop_assert_eq!(json::parse(&t).expect("reads"), want);
+            }
+        }
     }
 
     #[test]

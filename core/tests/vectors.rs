@@ -32,6 +32,13 @@ fn load_all() -> Vec<(String, String, Value)> {
             let text = std::fs::read_to_string(&f).expect("vector file readable");
             let list: Vec<Value> =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            // The wasm module reads JSON with core's reader: it must read every file the same.
+            assert_eq!(
+                chartgate_core::json::parse(&text).ok(),
+                serde_json::from_str(&text).ok(),
+                "{}: core::json::parse differs from serde_json",
+                f.display()
+            );
             let stem = f
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())

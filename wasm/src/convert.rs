@@ -11,6 +11,7 @@
 //!
 //! Must not: interpret chart semantics (that is core's job) or panic on any input.
 
+use chartgate_core::json::ParseErrorKind;
 use chartgate_core::{Issue, IssueCode, PathSegment};
 use js_sys::{Array, JsString, Reflect, JSON};
 use serde::Serialize;
@@ -187,13 +188,10 @@ pub fn decode_json(v: &JsValue, path: &[PathSegment]) -> Result<Value, Failure> 
         ));
     };
     let text = checked_string(text, path, "the value's JSON text")?;
-    serde_json::from_str(&text).map_err(|e| {
-        // serde_json's message for its depth limit starts with "recursion limit exceeded"
-        // (a prefix test: `contains` would link a substring searcher for this one call).
-        let message = if e.to_string().starts_with("recursion limit") {
-            "value nests more than 128 levels deep".to_owned()
-        } else {
-            format!("value is not readable as JSON: {e}")
+    chartgate_core::json::parse(&text).map_err(|e| {
+        let message = match e.kind {
+            ParseErrorKind::TooDeep => "value nests more than 128 levels deep".to_owned(),
+            _ => format!("value is not readable as JSON: {e}"),
         };
         Failure::new(IssueCode::InvalidType, path.to_vec(), message)
     })
@@ -263,7 +261,8 @@ pub fn decode_string_list(v: &JsValue, path: &[PathSegment]) -> Result<Vec<Strin
 
 /// Encodes a core answer as plain JS objects via JSON text (see the module docs).
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Failure> {
-    let text = serde_json::to_string(value).map_err(|e| Failure::internal(e.to_string()))?;
+    let text =
+        chartgate_core::json::to_string(value).map_err(|e| Failure::internal(e.to_string()))?;
     JSON::parse(&text).map_err(|e| Failure::internal(js_message(&e)))
 }
 

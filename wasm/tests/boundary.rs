@@ -305,6 +305,16 @@ fn non_ascii_strings_cross_the_boundary_intact() {
         get(&out, "responseText").as_string().as_deref(),
         Some("naïve ✓ 😀")
     );
+    // Inside a value too: JSON.stringify escapes it as `\ud800`, which reads as U+FFFD.
+    let out = normalize(js(
+        r#"{"chart_commands":["FOO:\ud800x"],"responseText":"\udc00 \ud83d\ude00"}"#,
+    ))
+    .expect("normalizes");
+    assert_eq!(stringify(&get(&out, "legacy")), "[\"FOO:\u{FFFD}x\"]");
+    assert_eq!(
+        get(&out, "responseText").as_string().as_deref(),
+        Some("\u{FFFD} 😀")
+    );
     // A lone surrogate passed as a string argument arrives as U+FFFD (TextEncoder's rule).
     let text = js(r#""\ud800x😀""#);
     let out = w::normalize_chart_command_payload(JsValue::NULL, Some(text), None)
@@ -314,4 +324,33 @@ fn non_ascii_strings_cross_the_boundary_intact() {
         get(&out, "responseText").as_string().as_deref(),
         Some("\u{FFFD}x😀")
     );
+}
+
+#[wasm_bindgen_test]
+fn numbers_from_js_keep_their_exact_value() {
+    // 17 significant digits: a reader that is not correctly rounded moves these by one unit in the
+    // last place, and the legacy string would no longer name the number JS sent.
+    for price in [
+        "183.95999999999998",
+        "0.30000000000000004",
+        "999999999999999.9",
+        "5e-324",
+    ] {
+        let input = js(&format!(
+            r#"{{"chart_commands_structured":[{{"type":"drawing","payload":{{"style":"support","price":{price}}}}}]}}"#
+        ));
+        let first = Array::from(&get(&input, "chart_commands_structured")).get(0);
+        let sent = get(&get(&first, "payload"), "price");
+        let out = normalize(input).expect("normalizes");
+        let cmd = Array::from(&get(&out, "structured")).get(0);
+        let back = get(&get(&cmd, "payload"), "price");
+        assert_eq!(back.as_f64(), sent.as_f64(), "{price}");
+        let legacy = get(&cmd, "legacy").as_string().unwrap_or_default();
+        let printed = legacy.trim_start_matches("SUPPORT:");
+        assert_eq!(
+            js_sys::Number::parse_float(printed),
+            sent.as_f64().unwrap_or(f64::NAN),
+            "{legacy}"
+        );
+    }
 }
