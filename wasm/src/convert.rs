@@ -1,13 +1,16 @@
 //! The JS ⇄ core boundary: decoding JS values into JSON, encoding core's answers back, and the one
 //! helper that turns a failure into a JS `Error` carrying `code` and `path`.
 //!
-//! Decoding goes through `JSON.stringify` → `serde_json`, so a JS value means exactly what the same
+//! Decoding goes through `JSON.stringify` → `chartgate_core::json::parse` (the `serde_json::Value`
+//! that `serde_json::from_str` gives for the same text), so a JS value means exactly what the same
 //! value sent to the server as JSON would mean: `undefined` fields and functions are dropped,
-//! `NaN`/`Infinity` become `null`, `toJSON` is honoured, and values that are not JSON at all
-//! (cycles, `BigInt`, throwing getters) become an `invalid_type` error instead of a trap.
-//! Encoding goes through `serde_json::to_string` → `JSON.parse`, so JS receives plain objects and
-//! arrays (never `Map`s, which `#[serde(flatten)]` would produce through serde-wasm-bindgen), parsed
-//! from exactly the text native `serde_json` prints for the same value.
+//! `NaN`/`Infinity` become `null`, `toJSON` is honoured, numbers keep their exact value, and values
+//! that are not JSON at all (cycles, `BigInt`, throwing getters) become an `invalid_type` error
+//! instead of a trap. A lone surrogate in a string reads as U+FFFD, as in a string argument.
+//! Encoding goes through `chartgate_core::json::to_string` (byte for byte `serde_json::to_string`)
+//! → `JSON.parse`, so JS receives plain objects and arrays (never `Map`s, which
+//! `#[serde(flatten)]` would produce through serde-wasm-bindgen), parsed from exactly the text
+//! native `serde_json` prints for the same value.
 //!
 //! Must not: interpret chart semantics (that is core's job) or panic on any input.
 

@@ -166,13 +166,13 @@ fn vocabulary(json: &str) -> Result<JsValue, JsValue> {
         .map_err(|_| Failure::internal("an embedded vocabulary is not JSON").into())
 }
 
-/// Conformance: the output of a vector of `area` for `input` (JSON text), as the JSON text this
-/// wasm build's `serde_json` prints. Only in builds with the `conformance` feature, for the
+/// Conformance: the output of a vector of `area` for `input` (JSON text, read by the module's own
+/// reader), as the JSON text the module's writer prints. Only in builds with the `conformance` feature, for the
 /// TypeScript vector runner, which compares it with the native results byte for byte.
 #[cfg(feature = "conformance")]
 #[wasm_bindgen(js_name = conformanceRunVector)]
 pub fn conformance_run_vector(area: &str, input_json: &str) -> Result<String, JsValue> {
-    let input: serde_json::Value = serde_json::from_str(input_json).map_err(|e| {
+    let input = chartgate_core::json::parse(input_json).map_err(|e| {
         Failure::new(
             chartgate_core::IssueCode::InvalidType,
             arg("input"),
@@ -181,7 +181,7 @@ pub fn conformance_run_vector(area: &str, input_json: &str) -> Result<String, Js
     })?;
     let out = chartgate_core::conformance::run_vector(area, &input)
         .map_err(|e| Failure::new(chartgate_core::IssueCode::InvalidType, arg("area"), e))?;
-    serde_json::to_string(&out).map_err(|e| Failure::internal(e.to_string()).into())
+    chartgate_core::json::to_string(&out).map_err(|e| Failure::internal(e.to_string()).into())
 }
 
 /// Conformance: core's subset match of `expect` against `actual` (both JSON text); `undefined`

@@ -3,7 +3,8 @@
 //!
 //! build.rs embeds every vector file and, per vector, the native result re-serialized compactly by
 //! *native* serde_json. Two checks per vector:
-//! 1. core's `run_vector` in wasm → `serde_json::to_string` must equal the native text exactly;
+//! 1. core's `run_vector` in wasm → `chartgate_core::json::to_string` (the module's writer) must
+//!    equal the native serde_json text exactly;
 //! 2. for the areas with a public export (`normalize`, `parse`, `understand`), the export called
 //!    with JS values (as a JS caller would) must return a value whose JSON, keys sorted, equals the
 //!    native text exactly.
@@ -117,7 +118,7 @@ fn every_vector_matches_its_expectation_and_the_native_bytes() {
                 if let Err(e) = subset_match(&v.expect, &actual) {
                     failures.push(format!("{} ({}): expectation: {e}", v.id, v.description));
                 }
-                let text = serde_json::to_string(&actual).expect("serializes");
+                let text = chartgate_core::json::to_string(&actual).expect("serializes");
                 if &text != native {
                     failures.push(format!(
                         "{}: wasm bytes differ from native\n  wasm:   {text}\n  native: {native}",
