@@ -388,16 +388,99 @@ const fn buckets() -> [(u16, u16); 128] {
     out
 }
 
+/// [`NAMES`] packed at compile time into one string, entry `k` being
+/// `first|rest|SYMBOL` at `NAME_TEXT[NAME_AT[k]..NAME_AT[k + 1]]`: one string and a `u16` per
+/// entry instead of three pointer/length pairs (48 bytes) per entry, which is what the wasm module
+/// would otherwise ship.
+static NAME_TEXT: &str = match core::str::from_utf8(&NAME_BYTES) {
+    Ok(s) => s,
+    Err(_) => panic!("name table is not UTF-8"),
+};
+const NAME_BYTES: [u8; names_text_len()] = names_text();
+static NAME_AT: [u16; NAMES.len() + 1] = name_offsets();
+
+const fn names_text_len() -> usize {
+    let mut len = 0;
+    let mut i = 0;
+    while i < NAMES.len() {
+        len += NAMES[i].0.len() + NAMES[i].1.len() + NAMES[i].2.len() + 2;
+        i += 1;
+    }
+    len
+}
+
+const fn names_text() -> [u8; names_text_len()] {
+    let mut out = [0u8; names_text_len()];
+    let mut at = 0;
+    let mut i = 0;
+    while i < NAMES.len() {
+        let parts = [NAMES[i].0, NAMES[i].1, NAMES[i].2];
+        let mut p = 0;
+        while p < 3 {
+            let bytes = parts[p].as_bytes();
+            let mut k = 0;
+            while k < bytes.len() {
+                // A key or symbol holding the separator fails to compile here.
+                assert!(bytes[k] != b'|');
+                out[at] = bytes[k];
+                at += 1;
+                k += 1;
+            }
+            if p < 2 {
+                out[at] = b'|';
+                at += 1;
+            }
+            p += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+const fn name_offsets() -> [u16; NAMES.len() + 1] {
+    let mut out = [0u16; NAMES.len() + 1];
+    let mut at = 0;
+    let mut i = 0;
+    while i < NAMES.len() {
+        at += NAMES[i].0.len() + NAMES[i].1.len() + NAMES[i].2.len() + 2;
+        assert!(at <= u16::MAX as usize);
+        out[i + 1] = at as u16;
+        i += 1;
+    }
+    out
+}
+
+/// Entry `k` of [`NAMES`], read from the packed table.
+fn name(k: usize) -> Name {
+    let entry = &NAME_TEXT[usize::from(NAME_AT[k])..usize::from(NAME_AT[k + 1])];
+    let (first, tail) = entry.split_once('|').unwrap_or((entry, ""));
+    let (rest, symbol) = tail.split_once('|').unwrap_or((tail, ""));
+    (first, rest, symbol)
+}
+
 /// Finds the longest name at the start of `words` (lower-case words, as tokenized).
 /// Returns how many words it spans and its canonical symbol.
 pub fn lookup(words: &[&str]) -> Option<(usize, &'static str)> {
     let first = *words.first()?;
     let byte = usize::from(*first.as_bytes().first()?);
     let (lo, hi) = *BUCKETS.get(byte)?;
-    let bucket = NAMES.get(usize::from(lo)..usize::from(hi))?;
-    let start = bucket.partition_point(|(f, _, _)| *f < first);
+    let (mut lo, hi) = (usize::from(lo), usize::from(hi));
+    // The first entry of the bucket whose first word is not below `first`.
+    let mut top = hi;
+    while lo < top {
+        let mid = lo + (top - lo) / 2;
+        if name(mid).0 < first {
+            lo = mid + 1;
+        } else {
+            top = mid;
+        }
+    }
     let mut best: Option<(usize, &'static str)> = None;
-    for (_, rest, symbol) in bucket[start..].iter().take_while(|(f, _, _)| *f == first) {
+    for k in lo..hi {
+        let (f, rest, symbol) = name(k);
+        if f != first {
+            break;
+        }
         if let Some(len) = match_rest(rest, &words[1..]) {
             if best.is_none_or(|(b, _)| len + 1 > b) {
                 best = Some((len + 1, symbol));
@@ -511,6 +594,14 @@ mod tests {
             let (a, b) = ((pair[0].0, pair[0].1), (pair[1].0, pair[1].1));
             assert!(a < b, "{a:?} must sort strictly before {b:?}");
         }
+    }
+
+    #[test]
+    fn packed_table_holds_every_name() {
+        for (k, entry) in NAMES.iter().enumerate() {
+            assert_eq!(name(k), *entry);
+        }
+        assert_eq!(usize::from(NAME_AT[NAMES.len()]), NAME_TEXT.len());
     }
 
     #[test]
