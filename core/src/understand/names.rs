@@ -562,9 +562,99 @@ pub static STOP_WORDS: &[&str] = &[
     "yet", "yo", "yolo", "you", "your", "yoy", "yr", "ytd", "zoom",
 ];
 
+/// [`STOP_WORDS`] packed at compile time into 5-byte slots (every stop word has 2–5 letters).
+static STOP_SET: WordSet = word_set(&STOP_BYTES, 5);
+const STOP_BYTES: [u8; STOP_WORDS.len() * 5] = pack_words(STOP_WORDS);
+
 /// Whether a lower-case word is on the stop list.
 pub fn is_stop_word(lower: &str) -> bool {
-    STOP_WORDS.binary_search(&lower).is_ok()
+    STOP_SET.contains(lower)
+}
+
+/// A set of words packed at compile time into sorted, zero-padded slots of one width: the
+/// wasm module ships the bytes (which compress well) and one binary search, instead of a
+/// pointer and a length per word or a compare per word in a `match`.
+pub struct WordSet {
+    slots: &'static [u8],
+    width: usize,
+}
+
+/// A [`WordSet`] over bytes made by [`pack_words`] with slots of `width` bytes.
+pub const fn word_set(slots: &'static [u8], width: usize) -> WordSet {
+    WordSet { slots, width }
+}
+
+impl WordSet {
+    /// Whether `w` is in the set.
+    #[inline(never)]
+    pub fn contains(&self, w: &str) -> bool {
+        let (w, width) = (w.as_bytes(), self.width);
+        if w.len() > width {
+            return false;
+        }
+        let (mut lo, mut hi) = (0, self.slots.len() / width);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let slot = &self.slots[mid * width..(mid + 1) * width];
+            let len = slot.iter().position(|&b| b == 0).unwrap_or(width);
+            match slot[..len].cmp(w) {
+                core::cmp::Ordering::Less => lo = mid + 1,
+                core::cmp::Ordering::Greater => hi = mid,
+                core::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
+    }
+}
+
+/// Packs `words` into `N / words.len()`-byte zero-padded slots, sorted. A word that is empty,
+/// longer than a slot, holds a zero byte or is listed twice fails to compile.
+pub const fn pack_words<const N: usize>(words: &[&str]) -> [u8; N] {
+    let width = N / words.len();
+    assert!(width * words.len() == N);
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].as_bytes();
+        assert!(!w.is_empty() && w.len() <= width);
+        // Insertion: shift the greater slots up, then write `w` in the gap.
+        let mut at = i;
+        while at > 0 && slot_cmp(&out, (at - 1) * width, width, w) > 0 {
+            let mut k = 0;
+            while k < width {
+                out[at * width + k] = out[(at - 1) * width + k];
+                k += 1;
+            }
+            at -= 1;
+        }
+        assert!(at == 0 || slot_cmp(&out, (at - 1) * width, width, w) < 0);
+        let mut k = 0;
+        while k < width {
+            out[at * width + k] = if k < w.len() {
+                assert!(w[k] != 0);
+                w[k]
+            } else {
+                0
+            };
+            k += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The order of the zero-padded slot at `out[at..at + width]` against `w`: -1, 0 or 1.
+const fn slot_cmp(out: &[u8], at: usize, width: usize, w: &[u8]) -> i32 {
+    let mut k = 0;
+    while k < width {
+        let a = out[at + k];
+        let b = if k < w.len() { w[k] } else { 0 };
+        if a != b {
+            return if a < b { -1 } else { 1 };
+        }
+        k += 1;
+    }
+    0
 }
 
 #[cfg(test)]
@@ -602,6 +692,19 @@ mod tests {
             assert_eq!(name(k), *entry);
         }
         assert_eq!(usize::from(NAME_AT[NAMES.len()]), NAME_TEXT.len());
+    }
+
+    #[test]
+    fn packed_stop_list_matches_the_list() {
+        for w in STOP_WORDS {
+            assert!(is_stop_word(w), "{w}");
+            assert!(!is_stop_word(&format!("{w}x")) || STOP_WORDS.contains(&format!("{w}x").as_str()));
+            assert!(!is_stop_word(&w[..w.len() - 1]) || STOP_WORDS.contains(&&w[..w.len() - 1]));
+            assert!(!is_stop_word(&format!("{w}\0")));
+        }
+        for w in ["", "a", "zzzzz", "zzzzzz", "aaaaaa", "abouts"] {
+            assert_eq!(is_stop_word(w), STOP_WORDS.contains(&w), "{w}");
+        }
     }
 
     #[test]
