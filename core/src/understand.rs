@@ -118,6 +118,16 @@
 
 pub mod names;
 
+/// A packed [`names::WordSet`] of the words `"a" | "b" | …`, built at compile time.
+macro_rules! words {
+    ($($w:literal)|+) => {{
+        const WORDS: &[&str] = &[$($w),+];
+        const BYTES: [u8; WORDS.len() * names::max_len(WORDS)] = names::pack_words(WORDS);
+        static SET: names::WordSet = names::word_set(&BYTES, names::max_len(WORDS));
+        &SET
+    }};
+}
+
 use crate::command::{
     Clear, Command, CommandKind, Crosshair, Drawing, DrawingShape, Indicator, IndicatorParams,
     Load, Reset, Style, TimeframeChange, Zoom,
@@ -1706,8 +1716,7 @@ fn glued_indicator(w: &str) -> Option<(IndicatorName, u32)> {
 
 /// Words that may sit between a number and an indicator ("50 day", "14 period", "20 bar").
 fn is_period_unit(w: &str) -> bool {
-    matches!(
-        w,
+    words!(
         "day"
             | "days"
             | "d"
@@ -1724,6 +1733,7 @@ fn is_period_unit(w: &str) -> bool {
             | "candles"
             | "length"
     )
+    .contains(w)
 }
 
 /// The canonical timeframe for `n` units, if there is one.
@@ -1776,8 +1786,7 @@ fn is_mt4_timeframe(w: &str) -> bool {
 
 /// Words that say "the chart at this interval" after a unit ("day chart").
 fn is_chart_word(w: &str) -> bool {
-    matches!(
-        w,
+    words!(
         "chart"
             | "charts"
             | "view"
@@ -1791,12 +1800,12 @@ fn is_chart_word(w: &str) -> bool {
             | "basis"
             | "resolution"
     )
+    .contains(w)
 }
 
 /// Words before "N day" that make it a moving average ("with the 50-day").
 fn is_average_lead(w: &str) -> bool {
-    matches!(
-        w,
+    words!(
         "the"
             | "a"
             | "with"
@@ -1817,12 +1826,12 @@ fn is_average_lead(w: &str) -> bool {
             | "under"
             | "also"
     )
+    .contains(w)
 }
 
 /// Nouns after "N day" that make it a span of time, not a moving average ("30 day range").
 fn is_range_noun(w: &str) -> bool {
-    matches!(
-        w,
+    words!(
         "chart"
             | "charts"
             | "view"
@@ -1861,12 +1870,12 @@ fn is_range_noun(w: &str) -> bool {
             | "vol"
             | "volume"
     )
+    .contains(w)
 }
 
 /// Words after "the N" that make N something other than a moving average ("the 50 level").
 fn is_not_average_after(w: &str) -> bool {
-    matches!(
-        w,
+    words!(
         "percent"
             | "pct"
             | "level"
@@ -1902,12 +1911,12 @@ fn is_not_average_after(w: &str) -> bool {
             | "billion"
             | "thousand"
     )
+    .contains(w)
 }
 
 /// Verbs that start a request for chart control.
 fn is_chart_verb(w: &str) -> bool {
-    matches!(
-        w,
+    words!(
         "show"
             | "add"
             | "load"
@@ -1946,12 +1955,12 @@ fn is_chart_verb(w: &str) -> bool {
             | "erase"
             | "let"
     )
+    .contains(w)
 }
 
 /// Words about a price move ("why is TSLA *down*").
 fn is_move_word(w: &str) -> bool {
-    matches!(
-        w,
+    words!(
         "up" | "down"
             | "falling"
             | "fall"
@@ -1999,12 +2008,12 @@ fn is_move_word(w: &str) -> bool {
             | "dipping"
             | "mooning"
     )
+    .contains(w)
 }
 
 /// Concepts a definition question can be about ("what is an ETF", "what are options").
 fn is_concept_word(w: &str) -> bool {
-    matches!(
-        w,
+    words!(
         "indicator"
             | "indicators"
             | "oscillator"
@@ -2066,6 +2075,7 @@ fn is_concept_word(w: &str) -> bool {
             | "bull"
             | "bear"
     )
+    .contains(w)
 }
 
 /// Words the rules here treat as vocabulary, so an upper-case spelling is never a ticker even
@@ -2081,8 +2091,7 @@ fn is_keyword(w: &str) -> bool {
 
 /// Symbols that stand for the whole market (for "how's the S&P doing?").
 fn is_broad_index(symbol: &str) -> bool {
-    matches!(
-        symbol,
+    words!(
         "SPY"
             | "QQQ"
             | "DIA"
@@ -2103,6 +2112,7 @@ fn is_broad_index(symbol: &str) -> bool {
             | "NQ=F"
             | "YM=F"
     )
+    .contains(symbol)
 }
 
 #[cfg(test)]

@@ -643,6 +643,18 @@ pub const fn pack_words<const N: usize>(words: &[&str]) -> [u8; N] {
     out
 }
 
+/// The length of the longest of `words` (the slot width [`pack_words`] needs).
+pub const fn max_len(words: &[&str]) -> usize {
+    let (mut max, mut i) = (0, 0);
+    while i < words.len() {
+        if words[i].len() > max {
+            max = words[i].len();
+        }
+        i += 1;
+    }
+    max
+}
+
 /// The order of the zero-padded slot at `out[at..at + width]` against `w`: -1, 0 or 1.
 const fn slot_cmp(out: &[u8], at: usize, width: usize, w: &[u8]) -> i32 {
     let mut k = 0;
@@ -698,7 +710,9 @@ mod tests {
     fn packed_stop_list_matches_the_list() {
         for w in STOP_WORDS {
             assert!(is_stop_word(w), "{w}");
-            assert!(!is_stop_word(&format!("{w}x")) || STOP_WORDS.contains(&format!("{w}x").as_str()));
+            assert!(
+                !is_stop_word(&format!("{w}x")) || STOP_WORDS.contains(&format!("{w}x").as_str())
+            );
             assert!(!is_stop_word(&w[..w.len() - 1]) || STOP_WORDS.contains(&&w[..w.len() - 1]));
             assert!(!is_stop_word(&format!("{w}\0")));
         }
