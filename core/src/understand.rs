@@ -590,7 +590,11 @@ impl<'a> Reader<'a> {
             "hour" | "hours" | "hr" | "hrs" | "h" => Unit::Hour,
             "day" | "days" | "d" => Unit::Day,
             "week" | "weeks" | "wk" | "wks" | "w" => Unit::Week,
-            "month" | "months" | "mo" | "mos" | "mon" | "mth" | "mths" => Unit::Month,
+            word if words!("month" | "months" | "mo" | "mos" | "mon" | "mth" | "mths")
+                .contains(word) =>
+            {
+                Unit::Month
+            }
             "year" | "years" | "yr" | "yrs" | "y" => Unit::Year,
             _ => return None,
         })
@@ -599,10 +603,8 @@ impl<'a> Reader<'a> {
     /// Whether the clause ends at `i` (for a trailing `on`: "rsi on", "crosshair on please").
     fn clause_ends(&self, i: usize) -> bool {
         i >= self.n()
-            || matches!(
-                self.w(i),
-                "please" | "and" | "now" | "too" | "also" | "again" | "then" | "thanks"
-            )
+            || words!("please" | "and" | "now" | "too" | "also" | "again" | "then" | "thanks")
+                .contains(self.w(i))
     }
 
     // ---------------------------------------------------------------- verbs
@@ -611,10 +613,44 @@ impl<'a> Reader<'a> {
     fn verb_polarity(&self, i: usize) -> Option<Polarity> {
         let prev = self.before(i, 1);
         Some(match self.w(i) {
-            "show" | "add" | "display" | "overlay" | "put" | "plot" | "include" | "apply"
-            | "enable" | "draw" | "see" | "want" | "need" | "load" => Polarity::On,
-            "hide" | "remove" | "disable" | "drop" | "delete" | "clear" | "kill" | "without"
-            | "lose" | "ditch" | "erase" | "no" => Polarity::Off,
+            word if words!(
+                "show"
+                    | "add"
+                    | "display"
+                    | "overlay"
+                    | "put"
+                    | "plot"
+                    | "include"
+                    | "apply"
+                    | "enable"
+                    | "draw"
+                    | "see"
+                    | "want"
+                    | "need"
+                    | "load"
+            )
+            .contains(word) =>
+            {
+                Polarity::On
+            }
+            word if words!(
+                "hide"
+                    | "remove"
+                    | "disable"
+                    | "drop"
+                    | "delete"
+                    | "clear"
+                    | "kill"
+                    | "without"
+                    | "lose"
+                    | "ditch"
+                    | "erase"
+                    | "no"
+            )
+            .contains(word) =>
+            {
+                Polarity::Off
+            }
             "toggle" => Polarity::Toggle,
             "on" if matches!(prev, "turn" | "switch" | "put" | "throw") => Polarity::On,
             "off" if matches!(prev, "turn" | "switch" | "take" | "shut") => Polarity::Off,
@@ -743,7 +779,9 @@ impl<'a> Reader<'a> {
             "exponential" if w1 == "moving" && avg(w2) => (N::Ema, 3),
             "exponential" if w1 == "ma" => (N::Ema, 2),
             "weighted" if w1 == "moving" && avg(w2) => (N::Wma, 3),
-            "sma" | "smas" | "ma" | "mas" | "dma" | "dmas" => (N::Sma, 1),
+            word if words!("sma" | "smas" | "ma" | "mas" | "dma" | "dmas").contains(word) => {
+                (N::Sma, 1)
+            }
             "ema" | "emas" => (N::Ema, 1),
             "wma" | "wmas" => (N::Wma, 1),
             "vwap" => (N::Vwap, 1),
@@ -996,7 +1034,8 @@ impl<'a> Reader<'a> {
             "this" if w1 == "year" => Some((Timeframe::Ytd, 2)),
             "all"
                 if w1 == "time"
-                    && !matches!(w2, "high" | "highs" | "low" | "lows" | "record" | "records") =>
+                    && !words!("high" | "highs" | "low" | "lows" | "record" | "records")
+                        .contains(w2) =>
             {
                 Some((Timeframe::Max, 2))
             }
@@ -1006,7 +1045,7 @@ impl<'a> Reader<'a> {
             "since" if matches!(w1, "inception" | "ipo") => Some((Timeframe::Max, 2)),
             "max" if self.max_is_timeframe(i) => Some((Timeframe::Max, 1)),
             "past" | "last" | "previous" | "prior"
-                if matches!(w1, "minute" | "hour" | "day" | "week" | "month" | "year") =>
+                if words!("minute" | "hour" | "day" | "week" | "month" | "year").contains(w1) =>
             {
                 self.unit(i + 1)
                     .and_then(|u| timeframe_for(1, u))
@@ -1021,10 +1060,8 @@ impl<'a> Reader<'a> {
                 return timeframe_for(n, unit).map(|tf| (tf, 2));
             }
             // "day chart", "hour view".
-            if matches!(
-                self.w(i),
-                "minute" | "hour" | "day" | "week" | "month" | "year"
-            ) && is_chart_word(w1)
+            if words!("minute" | "hour" | "day" | "week" | "month" | "year").contains(self.w(i))
+                && is_chart_word(w1)
             {
                 return self
                     .unit(i)
@@ -1044,8 +1081,7 @@ impl<'a> Reader<'a> {
     /// `max` is a timeframe near chart words ("zoom out to max", "max chart"), not in "max drawdown".
     fn max_is_timeframe(&self, i: usize) -> bool {
         let next = self.w(i + 1);
-        if matches!(
-            next,
+        if words!(
             "pain"
                 | "drawdown"
                 | "loss"
@@ -1055,7 +1091,9 @@ impl<'a> Reader<'a> {
                 | "size"
                 | "leverage"
                 | "price"
-        ) {
+        )
+        .contains(next)
+        {
             return false;
         }
         next.is_empty()
@@ -1090,10 +1128,8 @@ impl<'a> Reader<'a> {
         let mut fillers = 0;
         while fillers < 3
             && self.free(j)
-            && matches!(
-                self.w(j),
-                "line" | "level" | "at" | "of" | "around" | "near" | "price" | "is" | "to"
-            )
+            && words!("line" | "level" | "at" | "of" | "around" | "near" | "price" | "is" | "to")
+                .contains(self.w(j))
         {
             j += 1;
             fillers += 1;
@@ -1131,10 +1167,10 @@ impl<'a> Reader<'a> {
         let mut skipped = 0;
         while skipped < 3
             && self.free(j)
-            && matches!(
-                self.w(j),
+            && words!(
                 "way" | "back" | "all" | "the" | "a" | "bit" | "little" | "further" | "more" | "it"
             )
+            .contains(self.w(j))
         {
             j += 1;
             skipped += 1;
@@ -1174,10 +1210,8 @@ impl<'a> Reader<'a> {
         }
         let (w1, w2) = (self.w(i + 1), self.w(i + 2));
         let scale_target = |w: &str| {
-            matches!(
-                w,
-                "screen" | "window" | "view" | "page" | "data" | "content" | "chart" | "all"
-            )
+            words!("screen" | "window" | "view" | "page" | "data" | "content" | "chart" | "all")
+                .contains(w)
         };
         let hit = match self.w(i) {
             "fit" if w1 == "to" && scale_target(w2) => Some((ResetTarget::Scale, 3)),
@@ -1204,13 +1238,40 @@ impl<'a> Reader<'a> {
         let mut view = false;
         while j < i + 5 && self.free(j) {
             match self.w(j) {
-                "scale" | "scales" | "axis" | "axes" | "scaling" | "autoscale" => {
+                word if words!("scale" | "scales" | "axis" | "axes" | "scaling" | "autoscale")
+                    .contains(word) =>
+                {
                     return Some((ResetTarget::Scale, j + 1 - i));
                 }
-                "view" | "chart" | "zoom" | "everything" | "it" | "layout" | "position"
-                | "screen" | "display" | "window" => view = true,
-                "the" | "my" | "this" | "price" | "y" | "x" | "to" | "default" | "original"
-                | "back" => {}
+                word if words!(
+                    "view"
+                        | "chart"
+                        | "zoom"
+                        | "everything"
+                        | "it"
+                        | "layout"
+                        | "position"
+                        | "screen"
+                        | "display"
+                        | "window"
+                )
+                .contains(word) =>
+                {
+                    view = true
+                }
+                word if words!(
+                    "the"
+                        | "my"
+                        | "this"
+                        | "price"
+                        | "y"
+                        | "x"
+                        | "to"
+                        | "default"
+                        | "original"
+                        | "back"
+                )
+                .contains(word) => {}
                 _ => break,
             }
             j += 1;
@@ -1261,10 +1322,7 @@ impl<'a> Reader<'a> {
         }
         let w1 = self.w(i + 1);
         let style_noun = |w: &str| {
-            matches!(
-                w,
-                "chart" | "charts" | "graph" | "style" | "view" | "mode" | "type"
-            )
+            words!("chart" | "charts" | "graph" | "style" | "view" | "mode" | "type").contains(w)
         };
         let pattern = |w: &str| matches!(w, "pattern" | "patterns" | "formation" | "formations");
         let candle_tail =
@@ -1305,8 +1363,7 @@ impl<'a> Reader<'a> {
         let prev = self.before(i, 1);
         let counted = i >= 1 && self.count(i - 1).is_some();
         !counted
-            && !matches!(
-                prev,
+            && !words!(
                 "last"
                     | "few"
                     | "past"
@@ -1332,16 +1389,15 @@ impl<'a> Reader<'a> {
                     | "hourly"
                     | "error"
             )
+            .contains(prev)
     }
 
     /// `line`/`area` alone name the chart type only after "switch to", "as a", "style", "use", ….
     fn style_position(&self, i: usize) -> bool {
         let (p1, p2, p3) = (self.before(i, 1), self.before(i, 2), self.before(i, 3));
         let switch = |w: &str| {
-            matches!(
-                w,
-                "switch" | "change" | "changed" | "go" | "set" | "convert" | "chart" | "it"
-            )
+            words!("switch" | "change" | "changed" | "go" | "set" | "convert" | "chart" | "it")
+                .contains(w)
         };
         matches!(p1, "style" | "as" | "into" | "use" | "using")
             || (p1 == "to" && switch(p2))
@@ -1370,9 +1426,27 @@ impl<'a> Reader<'a> {
         let mut target = None;
         while j < i + len + 6 && self.free(j) {
             match self.w(j) {
-                "drawings" | "drawing" | "lines" | "line" | "annotations" | "annotation"
-                | "levels" | "level" | "trendlines" | "trendline" | "shapes" | "shape"
-                | "markings" | "marking" | "marks" | "fibs" | "objects" => {
+                word if words!(
+                    "drawings"
+                        | "drawing"
+                        | "lines"
+                        | "line"
+                        | "annotations"
+                        | "annotation"
+                        | "levels"
+                        | "level"
+                        | "trendlines"
+                        | "trendline"
+                        | "shapes"
+                        | "shape"
+                        | "markings"
+                        | "marking"
+                        | "marks"
+                        | "fibs"
+                        | "objects"
+                )
+                .contains(word) =>
+                {
                     target = Some(ClearTarget::Drawings);
                     j += 1;
                     break;
@@ -1388,10 +1462,34 @@ impl<'a> Reader<'a> {
                     break;
                 }
                 "all" | "every" => saw_all = true,
-                "the" | "my" | "any" | "of" | "those" | "these" | "this" | "that" | "existing"
-                | "current" | "old" | "it" | "them" => {}
-                "support" | "resistance" | "horizontal" | "trend" | "fibonacci" | "fib"
-                | "price" | "s/r" => {
+                word if words!(
+                    "the"
+                        | "my"
+                        | "any"
+                        | "of"
+                        | "those"
+                        | "these"
+                        | "this"
+                        | "that"
+                        | "existing"
+                        | "current"
+                        | "old"
+                        | "it"
+                        | "them"
+                )
+                .contains(word) => {}
+                word if words!(
+                    "support"
+                        | "resistance"
+                        | "horizontal"
+                        | "trend"
+                        | "fibonacci"
+                        | "fib"
+                        | "price"
+                        | "s/r"
+                )
+                .contains(word) =>
+                {
                     adjective = true;
                 }
                 "and" | "&" if adjective => {}
@@ -1432,8 +1530,7 @@ impl<'a> Reader<'a> {
     /// Whether the word at `i` starts an imperative ("clear", "please clear", "… and clear").
     fn command_position(&self, i: usize) -> bool {
         i == 0
-            || matches!(
-                self.before(i, 1),
+            || words!(
                 "please"
                     | "pls"
                     | "plz"
@@ -1448,6 +1545,7 @@ impl<'a> Reader<'a> {
                     | "ok"
                     | "okay"
             )
+            .contains(self.before(i, 1))
     }
 
     // ---------------------------------------------------------------- intent
@@ -1455,8 +1553,7 @@ impl<'a> Reader<'a> {
     /// Whether the request asks something (rather than asking for chart control).
     fn is_question(&self) -> bool {
         let ends_with_mark = self.text.trim_end().ends_with('?');
-        let starts_with_question = matches!(
-            self.w(0),
+        let starts_with_question = words!(
             "what"
                 | "whats"
                 | "how"
@@ -1482,17 +1579,17 @@ impl<'a> Reader<'a> {
                 | "has"
                 | "have"
                 | "any"
-        );
+        )
+        .contains(self.w(0));
         (ends_with_mark || starts_with_question) && !self.is_request()
     }
 
     /// "can you show me Tesla", "please add RSI", "show me the weekly?".
     fn is_request(&self) -> bool {
         let mut k = 0;
-        while matches!(
-            self.w(k),
-            "please" | "pls" | "plz" | "hey" | "hi" | "ok" | "okay" | "so" | "yo"
-        ) {
+        while words!("please" | "pls" | "plz" | "hey" | "hi" | "ok" | "okay" | "so" | "yo")
+            .contains(self.w(k))
+        {
             k += 1;
         }
         if matches!(self.w(k), "can" | "could" | "would" | "will")
@@ -1551,29 +1648,115 @@ impl<'a> Reader<'a> {
         let earlier = |word: &str| self.words[..i].iter().any(|x| x.lower == word);
         match w {
             // News.
-            "news" | "headline" | "headlines" | "earnings" | "announce" | "announced"
-            | "announcement" | "announcements" | "report" | "reports" | "reported" | "happened"
-            | "happening" | "catalyst" | "catalysts" | "lawsuit" | "merger" | "acquisition"
-            | "acquire" | "acquired" | "acquires" | "ipo" | "guidance" | "downgrade"
-            | "downgraded" | "upgrade" | "upgraded" | "rumor" | "rumors" | "rumour" | "rumours"
-            | "filing" | "filings" | "fda" | "recall" | "layoffs" => cues.news = true,
+            word if words!(
+                "news"
+                    | "headline"
+                    | "headlines"
+                    | "earnings"
+                    | "announce"
+                    | "announced"
+                    | "announcement"
+                    | "announcements"
+                    | "report"
+                    | "reports"
+                    | "reported"
+                    | "happened"
+                    | "happening"
+                    | "catalyst"
+                    | "catalysts"
+                    | "lawsuit"
+                    | "merger"
+                    | "acquisition"
+                    | "acquire"
+                    | "acquired"
+                    | "acquires"
+                    | "ipo"
+                    | "guidance"
+                    | "downgrade"
+                    | "downgraded"
+                    | "upgrade"
+                    | "upgraded"
+                    | "rumor"
+                    | "rumors"
+                    | "rumour"
+                    | "rumours"
+                    | "filing"
+                    | "filings"
+                    | "fda"
+                    | "recall"
+                    | "layoffs"
+            )
+            .contains(word) =>
+            {
+                cues.news = true
+            }
             "press" if w1 == "release" => cues.news = true,
             "going" if w1 == "on" => cues.news = true,
             "why" if self.words[i..].iter().any(|x| is_move_word(x.lower)) => cues.news = true,
             // Technical analysis.
-            "support" | "resistance" | "trend" | "trends" | "trending" | "uptrend"
-            | "downtrend" | "trendline" | "trendlines" | "breakout" | "breakouts" | "breakdown"
-            | "pattern" | "patterns" | "overbought" | "oversold" | "level" | "levels"
-            | "analyze" | "analyse" | "analysis" | "analyzing" | "technical" | "technicals"
-            | "ta" | "buy" | "sell" | "hold" | "entry" | "exit" | "target" | "targets" | "stop"
-            | "setup" | "momentum" | "divergence" | "signal" | "signals" | "bullish"
-            | "bearish" | "outlook" | "forecast" | "predict" | "prediction" | "reversal"
-            | "consolidation" | "consolidating" | "channel" | "wedge" | "triangle"
-            | "shoulders" | "fibonacci" | "fib" | "retracement" | "crossover" | "pullback"
-            | "bounce" => {
+            word if words!(
+                "support"
+                    | "resistance"
+                    | "trend"
+                    | "trends"
+                    | "trending"
+                    | "uptrend"
+                    | "downtrend"
+                    | "trendline"
+                    | "trendlines"
+                    | "breakout"
+                    | "breakouts"
+                    | "breakdown"
+                    | "pattern"
+                    | "patterns"
+                    | "overbought"
+                    | "oversold"
+                    | "level"
+                    | "levels"
+                    | "analyze"
+                    | "analyse"
+                    | "analysis"
+                    | "analyzing"
+                    | "technical"
+                    | "technicals"
+                    | "ta"
+                    | "buy"
+                    | "sell"
+                    | "hold"
+                    | "entry"
+                    | "exit"
+                    | "target"
+                    | "targets"
+                    | "stop"
+                    | "setup"
+                    | "momentum"
+                    | "divergence"
+                    | "signal"
+                    | "signals"
+                    | "bullish"
+                    | "bearish"
+                    | "outlook"
+                    | "forecast"
+                    | "predict"
+                    | "prediction"
+                    | "reversal"
+                    | "consolidation"
+                    | "consolidating"
+                    | "channel"
+                    | "wedge"
+                    | "triangle"
+                    | "shoulders"
+                    | "fibonacci"
+                    | "fib"
+                    | "retracement"
+                    | "crossover"
+                    | "pullback"
+                    | "bounce"
+            )
+            .contains(word) =>
+            {
                 cues.technical = true;
-                if matches!(
-                    w,
+                if words!(
                     "overbought"
                         | "oversold"
                         | "pattern"
@@ -1588,10 +1771,11 @@ impl<'a> Reader<'a> {
                         | "momentum"
                         | "stop"
                         | "breakout"
-                ) {
+                )
+                .contains(w)
+                {
                     cues.concept = true;
-                } else if matches!(
-                    w,
+                } else if words!(
                     "support"
                         | "resistance"
                         | "trend"
@@ -1600,7 +1784,9 @@ impl<'a> Reader<'a> {
                         | "levels"
                         | "target"
                         | "channel"
-                ) {
+                )
+                .contains(w)
+                {
                     cues.state_concept = true;
                 }
             }
@@ -1639,22 +1825,54 @@ impl<'a> Reader<'a> {
             "ath" => cues.price = true,
             // Market.
             "market" | "markets"
-                if !matches!(
-                    w1,
+                if !words!(
                     "cap" | "capitalization" | "order" | "orders" | "maker" | "makers" | "value"
-                ) =>
+                )
+                .contains(w1) =>
             {
                 cues.market = true
             }
             "stocks" if !has_ticker => cues.market = true,
-            "sector" | "sectors" | "indices" | "indexes" | "movers" | "gainers" | "losers"
-            | "economy" | "breadth" | "premarket" | "futures" => cues.market = true,
+            word if words!(
+                "sector"
+                    | "sectors"
+                    | "indices"
+                    | "indexes"
+                    | "movers"
+                    | "gainers"
+                    | "losers"
+                    | "economy"
+                    | "breadth"
+                    | "premarket"
+                    | "futures"
+            )
+            .contains(word) =>
+            {
+                cues.market = true
+            }
             "street" if prev == "wall" => cues.market = true,
             "moving" if !has_ticker && earlier("what") => cues.market = true,
             // Education.
-            "explain" | "explained" | "explaining" | "explanation" | "teach" | "define"
-            | "definition" | "meaning" | "tutorial" | "eli5" | "learn" | "learning"
-            | "beginner" | "beginners" => cues.edu_strong = true,
+            word if words!(
+                "explain"
+                    | "explained"
+                    | "explaining"
+                    | "explanation"
+                    | "teach"
+                    | "define"
+                    | "definition"
+                    | "meaning"
+                    | "tutorial"
+                    | "eli5"
+                    | "learn"
+                    | "learning"
+                    | "beginner"
+                    | "beginners"
+            )
+            .contains(word) =>
+            {
+                cues.edu_strong = true
+            }
             "difference" if matches!(w1, "between" | "of") => cues.edu_strong = true,
             "mean" | "means" | "stand" if earlier("what") => cues.edu_strong = true,
             "work" | "works" | "calculated" | "computed" | "calculate" if first == "how" => {
