@@ -584,18 +584,20 @@ impl<'a> Reader<'a> {
     /// The timeframe unit at `i`.
     fn unit(&self, i: usize) -> Option<Unit> {
         Some(match self.w(i) {
-            "minute" | "minutes" | "min" | "mins" | "mn" => Unit::Minute,
+            word if words!("minute" | "minutes" | "min" | "mins" | "mn").contains(word) => {
+                Unit::Minute
+            }
             "m" if self.words.get(i).is_some_and(|w| w.orig == "M") => Unit::MonthOrMinute,
             "m" => Unit::Minute,
-            "hour" | "hours" | "hr" | "hrs" | "h" => Unit::Hour,
+            word if words!("hour" | "hours" | "hr" | "hrs" | "h").contains(word) => Unit::Hour,
             "day" | "days" | "d" => Unit::Day,
-            "week" | "weeks" | "wk" | "wks" | "w" => Unit::Week,
+            word if words!("week" | "weeks" | "wk" | "wks" | "w").contains(word) => Unit::Week,
             word if words!("month" | "months" | "mo" | "mos" | "mon" | "mth" | "mths")
                 .contains(word) =>
             {
                 Unit::Month
             }
-            "year" | "years" | "yr" | "yrs" | "y" => Unit::Year,
+            word if words!("year" | "years" | "yr" | "yrs" | "y").contains(word) => Unit::Year,
             _ => return None,
         })
     }
@@ -652,8 +654,8 @@ impl<'a> Reader<'a> {
                 Polarity::Off
             }
             "toggle" => Polarity::Toggle,
-            "on" if matches!(prev, "turn" | "switch" | "put" | "throw") => Polarity::On,
-            "off" if matches!(prev, "turn" | "switch" | "take" | "shut") => Polarity::Off,
+            "on" if words!("turn" | "switch" | "put" | "throw").contains(prev) => Polarity::On,
+            "off" if words!("turn" | "switch" | "take" | "shut").contains(prev) => Polarity::Off,
             "away" if prev == "take" => Polarity::Off,
             "of" if prev == "rid" && self.before(i, 2) == "get" => Polarity::Off,
             "me" if prev == "give" => Polarity::On,
@@ -856,7 +858,7 @@ impl<'a> Reader<'a> {
             periods.push((start, Some(p)));
             // A list before the indicator: "50 and 200 day moving averages".
             while first >= 2
-                && matches!(self.w(first - 1), "and" | "or" | "&" | "plus")
+                && words!("and" | "or" | "&" | "plus").contains(self.w(first - 1))
                 && self.free(first - 1)
             {
                 let k = first - 2;
@@ -1039,7 +1041,7 @@ impl<'a> Reader<'a> {
             {
                 Some((Timeframe::Max, 2))
             }
-            "alltime" if !matches!(w1, "high" | "highs" | "low" | "lows") => {
+            "alltime" if !words!("high" | "highs" | "low" | "lows").contains(w1) => {
                 Some((Timeframe::Max, 1))
             }
             "since" if matches!(w1, "inception" | "ipo") => Some((Timeframe::Max, 2)),
@@ -1099,7 +1101,7 @@ impl<'a> Reader<'a> {
         next.is_empty()
             || is_chart_word(next)
             || matches!(next, "range" | "history" | "period")
-            || matches!(self.before(i, 1), "to" | "on" | "at" | "the")
+            || words!("to" | "on" | "at" | "the").contains(self.before(i, 1))
     }
 
     /// A price level: "support at 430", "stop loss 140", "take profit at 175".
@@ -1139,7 +1141,7 @@ impl<'a> Reader<'a> {
         }
         let Some(price) = self.decimal(j) else { return };
         let next = self.w(j + 1);
-        if self.unit(j + 1).is_some() || matches!(next, "percent" | "pct" | "x" | "times") {
+        if self.unit(j + 1).is_some() || words!("percent" | "pct" | "x" | "times").contains(next) {
             return;
         }
         if !(price.is_finite() && price > 0.0 && price <= MAX_PRICE) {
@@ -1218,7 +1220,9 @@ impl<'a> Reader<'a> {
             "fit" if w1 == "the" && scale_target(w2) => Some((ResetTarget::Scale, 3)),
             "fit" if scale_target(w1) => Some((ResetTarget::Scale, 2)),
             "auto" if matches!(w1, "scale" | "scaling" | "fit") => Some((ResetTarget::Scale, 2)),
-            "autoscale" | "autoscaling" | "autofit" | "rescale" => Some((ResetTarget::Scale, 1)),
+            word if words!("autoscale" | "autoscaling" | "autofit" | "rescale").contains(word) => {
+                Some((ResetTarget::Scale, 1))
+            }
             "reset" | "restore" => self.reset_target(i),
             _ => None,
         };
@@ -1277,7 +1281,7 @@ impl<'a> Reader<'a> {
             j += 1;
         }
         let at_end = j >= self.n()
-            || (self.free(j) && matches!(self.w(j), "and" | "then" | "please" | "now"));
+            || (self.free(j) && words!("and" | "then" | "please" | "now").contains(self.w(j)));
         (view || at_end).then_some((ResetTarget::View, j - i))
     }
 
@@ -1324,9 +1328,10 @@ impl<'a> Reader<'a> {
         let style_noun = |w: &str| {
             words!("chart" | "charts" | "graph" | "style" | "view" | "mode" | "type").contains(w)
         };
-        let pattern = |w: &str| matches!(w, "pattern" | "patterns" | "formation" | "formations");
+        let pattern =
+            |w: &str| words!("pattern" | "patterns" | "formation" | "formations").contains(w);
         let candle_tail =
-            |w: &str| matches!(w, "candles" | "candle" | "candlesticks" | "chart" | "bars");
+            |w: &str| words!("candles" | "candle" | "candlesticks" | "chart" | "bars").contains(w);
         let (chart_type, mut len) = match self.w(i) {
             "heikin" if w1 == "ashi" => (ChartType::HeikinAshi, 2),
             "heikinashi" => (ChartType::HeikinAshi, 1),
@@ -1399,7 +1404,7 @@ impl<'a> Reader<'a> {
             words!("switch" | "change" | "changed" | "go" | "set" | "convert" | "chart" | "it")
                 .contains(w)
         };
-        matches!(p1, "style" | "as" | "into" | "use" | "using")
+        words!("style" | "as" | "into" | "use" | "using").contains(p1)
             || (p1 == "to" && switch(p2))
             || (matches!(p1, "a" | "an")
                 && (matches!(p2, "as" | "into") || (p2 == "to" && switch(p3))))
@@ -1413,7 +1418,7 @@ impl<'a> Reader<'a> {
         let (w1, w2) = (self.w(i + 1), self.w(i + 2));
         let verb = self.w(i);
         let len = match verb {
-            "clear" | "remove" | "delete" | "erase" | "wipe" => 1,
+            word if words!("clear" | "remove" | "delete" | "erase" | "wipe").contains(word) => 1,
             "get" if w1 == "rid" && w2 == "of" => 3,
             "take" if matches!(w1, "off" | "away" | "down") => 2,
             _ => return false,
@@ -1456,7 +1461,9 @@ impl<'a> Reader<'a> {
                     j += 1;
                     break;
                 }
-                "everything" | "chart" | "screen" | "board" | "slate" => {
+                word if words!("everything" | "chart" | "screen" | "board" | "slate")
+                    .contains(word) =>
+                {
                     target = Some(ClearTarget::All);
                     j += 1;
                     break;
@@ -1502,7 +1509,7 @@ impl<'a> Reader<'a> {
             None => {
                 let at_end = j >= self.n()
                     || (self.free(j)
-                        && matches!(self.w(j), "and" | "then" | "please" | "now" | "off"));
+                        && words!("and" | "then" | "please" | "now" | "off").contains(self.w(j)));
                 if !at_end {
                     return false;
                 }
@@ -1592,8 +1599,8 @@ impl<'a> Reader<'a> {
         {
             k += 1;
         }
-        if matches!(self.w(k), "can" | "could" | "would" | "will")
-            && matches!(self.w(k + 1), "you" | "u" | "i" | "we" | "ya")
+        if words!("can" | "could" | "would" | "will").contains(self.w(k))
+            && words!("you" | "u" | "i" | "we" | "ya").contains(self.w(k + 1))
         {
             k += 2;
             if self.w(k) == "please" {
@@ -1790,7 +1797,9 @@ impl<'a> Reader<'a> {
                     cues.state_concept = true;
                 }
             }
-            "break" if matches!(w1, "out" | "above" | "below" | "down") => cues.technical = true,
+            "break" if words!("out" | "above" | "below" | "down").contains(w1) => {
+                cues.technical = true
+            }
             "double" if matches!(w1, "top" | "bottom") => {
                 cues.technical = true;
                 cues.concept = true;
@@ -1800,12 +1809,14 @@ impl<'a> Reader<'a> {
                 cues.concept = true;
             }
             // Price.
-            "price" | "prices" | "priced" | "pricing" => match w1 {
+            word if words!("price" | "prices" | "priced" | "pricing").contains(word) => match w1 {
                 "action" | "target" | "targets" => cues.technical = true,
-                "chart" | "charts" | "graph" | "scale" | "axis" => {}
+                word if words!("chart" | "charts" | "graph" | "scale" | "axis").contains(word) => {}
                 _ => cues.price = true,
             },
-            "quote" | "quotes" | "worth" | "cost" | "costs" => cues.price = true,
+            word if words!("quote" | "quotes" | "worth" | "cost" | "costs").contains(word) => {
+                cues.price = true
+            }
             "much" if prev == "how" => cues.price = true,
             "trading"
                 if matches!(
@@ -1818,7 +1829,7 @@ impl<'a> Reader<'a> {
             "at" if question && has_ticker && i + 1 == self.n() => cues.price = true,
             "doing" => cues.doing = true,
             "high" | "highs" | "low" | "lows"
-                if matches!(prev, "time" | "week" | "day" | "ath") =>
+                if words!("time" | "week" | "day" | "ath").contains(prev) =>
             {
                 cues.price = true
             }
@@ -1879,8 +1890,8 @@ impl<'a> Reader<'a> {
                 cues.edu_strong = true
             }
             "how"
-                if matches!(w1, "do" | "can" | "should" | "would")
-                    && matches!(self.w(i + 2), "i" | "you" | "one" | "we") =>
+                if words!("do" | "can" | "should" | "would").contains(w1)
+                    && words!("i" | "you" | "one" | "we").contains(self.w(i + 2)) =>
             {
                 cues.edu_strong = true
             }
