@@ -514,15 +514,18 @@ impl<'a> Reader<'a> {
     }
 
     /// The lower-case word at `i`, or `""` past the end.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn w(&self, i: usize) -> &'a str {
         self.words.get(i).map_or("", |w| w.lower)
     }
 
     /// The lower-case word `back` positions before `i`, or `""`.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn before(&self, i: usize, back: usize) -> &'a str {
         i.checked_sub(back).map_or("", |k| self.w(k))
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn free(&self, i: usize) -> bool {
         self.claims.get(i) == Some(&Claim::Free)
     }
@@ -539,6 +542,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The word at `i` as a plain integer (digits only).
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn int(&self, i: usize) -> Option<u32> {
         let w = self.w(i);
         if w.is_empty() || w.len() > 9 || !w.bytes().all(|b| b.is_ascii_digit()) {
@@ -548,6 +552,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The word at `i` as a count: an integer or a number word (`one` … `sixty`).
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn count(&self, i: usize) -> Option<u32> {
         self.int(i).or(match self.w(i) {
             "one" => Some(1),
@@ -582,6 +587,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The timeframe unit at `i`.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn unit(&self, i: usize) -> Option<Unit> {
         Some(match self.w(i) {
             word if words!("minute" | "minutes" | "min" | "mins" | "mn").contains(word) => {
