@@ -22,6 +22,8 @@
 //! A few lower-case tickers that are no English word (`tsla`, `nvda`, `spy`, `qqq`, …) are in the
 //! table too, so lazy typing and speech-to-text work.
 
+use core::cmp::Ordering;
+
 /// Longest name key, in words.
 pub const MAX_NAME_WORDS: usize = 4;
 
@@ -458,6 +460,13 @@ fn name(k: usize) -> Name {
     (first, rest, symbol)
 }
 
+/// The first word of entry `k`: all the binary search in [`lookup`] needs to read.
+fn first_word(k: usize) -> &'static [u8] {
+    let entry = &NAME_TEXT.as_bytes()[usize::from(NAME_AT[k])..usize::from(NAME_AT[k + 1])];
+    let end = entry.iter().position(|&b| b == b'|').unwrap_or(entry.len());
+    &entry[..end]
+}
+
 /// Finds the longest name at the start of `words` (lower-case words, as tokenized).
 /// Returns how many words it spans and its canonical symbol.
 pub fn lookup(words: &[&str]) -> Option<(usize, &'static str)> {
@@ -469,7 +478,7 @@ pub fn lookup(words: &[&str]) -> Option<(usize, &'static str)> {
     let mut top = hi;
     while lo < top {
         let mid = lo + (top - lo) / 2;
-        if name(mid).0 < first {
+        if first_word(mid) < first.as_bytes() {
             lo = mid + 1;
         } else {
             top = mid;
@@ -477,10 +486,10 @@ pub fn lookup(words: &[&str]) -> Option<(usize, &'static str)> {
     }
     let mut best: Option<(usize, &'static str)> = None;
     for k in lo..hi {
-        let (f, rest, symbol) = name(k);
-        if f != first {
+        if first_word(k) != first.as_bytes() {
             break;
         }
+        let (_, rest, symbol) = name(k);
         if let Some(len) = match_rest(rest, &words[1..]) {
             if best.is_none_or(|(b, _)| len + 1 > b) {
                 best = Some((len + 1, symbol));
@@ -586,21 +595,25 @@ pub const fn word_set(slots: &'static [u8], width: usize) -> WordSet {
 
 impl WordSet {
     /// Whether `w` is in the set.
-    #[inline(never)]
     pub fn contains(&self, w: &str) -> bool {
-        let (w, width) = (w.as_bytes(), self.width);
-        if w.len() > width {
+        self.has(w.as_bytes())
+    }
+
+    /// Whether the bytes `w` are one of the set's words: a binary search whose probes compare
+    /// the slot in place and stop at the first differing byte (usually the first).
+    #[inline(never)]
+    pub const fn has(&self, w: &[u8]) -> bool {
+        let width = self.width;
+        if w.is_empty() || w.len() > width {
             return false;
         }
         let (mut lo, mut hi) = (0, self.slots.len() / width);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let slot = &self.slots[mid * width..(mid + 1) * width];
-            let len = slot.iter().position(|&b| b == 0).unwrap_or(width);
-            match slot[..len].cmp(w) {
-                core::cmp::Ordering::Less => lo = mid + 1,
-                core::cmp::Ordering::Greater => hi = mid,
-                core::cmp::Ordering::Equal => return true,
+            match slot_order(self.slots, mid * width, width, w) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return true,
             }
         }
         false
@@ -619,7 +632,12 @@ pub const fn pack_words<const N: usize>(words: &[&str]) -> [u8; N] {
         assert!(!w.is_empty() && w.len() <= width);
         // Insertion: shift the greater slots up, then write `w` in the gap.
         let mut at = i;
-        while at > 0 && slot_cmp(&out, (at - 1) * width, width, w) > 0 {
+        while at > 0
+            && matches!(
+                slot_order(&out, (at - 1) * width, width, w),
+                Ordering::Greater
+            )
+        {
             let mut k = 0;
             while k < width {
                 out[at * width + k] = out[(at - 1) * width + k];
@@ -627,7 +645,7 @@ pub const fn pack_words<const N: usize>(words: &[&str]) -> [u8; N] {
             }
             at -= 1;
         }
-        assert!(at == 0 || slot_cmp(&out, (at - 1) * width, width, w) < 0);
+        assert!(at == 0 || matches!(slot_order(&out, (at - 1) * width, width, w), Ordering::Less));
         let mut k = 0;
         while k < width {
             out[at * width + k] = if k < w.len() {
@@ -655,18 +673,36 @@ pub const fn max_len(words: &[&str]) -> usize {
     max
 }
 
-/// The order of the zero-padded slot at `out[at..at + width]` against `w`: -1, 0 or 1.
-const fn slot_cmp(out: &[u8], at: usize, width: usize, w: &[u8]) -> i32 {
+/// The order of the zero-padded slot at `slots[at..at + width]` against `w`
+/// (`0 < w.len() <= width`): the order of the slot's word against `w`, found at the first byte
+/// that differs. The one comparison both the sort in [`pack_words`] and [`WordSet::has`] use.
+const fn slot_order(slots: &[u8], at: usize, width: usize, w: &[u8]) -> Ordering {
     let mut k = 0;
     while k < width {
-        let a = out[at + k];
-        let b = if k < w.len() { w[k] } else { 0 };
+        let a = slots[at + k];
+        if k == w.len() {
+            // `w` ends here: equal if the slot's word does too.
+            return if a == 0 {
+                Ordering::Equal
+            } else {
+                Ordering::Greater
+            };
+        }
+        let b = w[k];
         if a != b {
-            return if a < b { -1 } else { 1 };
+            return if a < b {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+        }
+        if a == 0 {
+            // The slot's word ended but `w` goes on with a zero byte: never a member.
+            return Ordering::Less;
         }
         k += 1;
     }
-    0
+    Ordering::Equal
 }
 
 #[cfg(test)]
