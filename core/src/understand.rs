@@ -123,7 +123,7 @@ macro_rules! words {
     ($($w:literal)|+) => {{
         const WORDS: &[&str] = &[$($w),+];
         const BYTES: [u8; WORDS.len() * names::max_len(WORDS)] = names::pack_words(WORDS);
-        static SET: names::WordSet = names::word_set(&BYTES, names::max_len(WORDS));
+        static SET: names::WordSet = names::word_set(&BYTES, WORDS);
         &SET
     }};
 }

@@ -460,11 +460,27 @@ fn name(k: usize) -> Name {
     (first, rest, symbol)
 }
 
-/// The first word of entry `k`: all the binary search in [`lookup`] needs to read.
-fn first_word(k: usize) -> &'static [u8] {
+/// The order of entry `k`'s first word against `word`, read in place up to the first `|`
+/// (the end of a word sorts before any byte, as in `str`'s order, which [`NAMES`] is sorted by).
+fn first_word_order(k: usize, word: &[u8]) -> Ordering {
     let entry = &NAME_TEXT.as_bytes()[usize::from(NAME_AT[k])..usize::from(NAME_AT[k + 1])];
-    let end = entry.iter().position(|&b| b == b'|').unwrap_or(entry.len());
-    &entry[..end]
+    for (i, &a) in entry.iter().enumerate() {
+        let Some(&b) = word.get(i) else {
+            return if a == b'|' {
+                Ordering::Equal
+            } else {
+                Ordering::Greater
+            };
+        };
+        if a == b'|' {
+            return Ordering::Less;
+        }
+        if a != b {
+            return a.cmp(&b);
+        }
+    }
+    // Not reached: every entry holds two `|`.
+    Ordering::Less
 }
 
 /// Finds the longest name at the start of `words` (lower-case words, as tokenized).
@@ -478,7 +494,7 @@ pub fn lookup(words: &[&str]) -> Option<(usize, &'static str)> {
     let mut top = hi;
     while lo < top {
         let mid = lo + (top - lo) / 2;
-        if first_word(mid) < first.as_bytes() {
+        if first_word_order(mid, first.as_bytes()).is_lt() {
             lo = mid + 1;
         } else {
             top = mid;
@@ -486,7 +502,7 @@ pub fn lookup(words: &[&str]) -> Option<(usize, &'static str)> {
     }
     let mut best: Option<(usize, &'static str)> = None;
     for k in lo..hi {
-        if first_word(k) != first.as_bytes() {
+        if first_word_order(k, first.as_bytes()).is_ne() {
             break;
         }
         let (_, rest, symbol) = name(k);
@@ -572,8 +588,8 @@ pub static STOP_WORDS: &[&str] = &[
 ];
 
 /// [`STOP_WORDS`] packed at compile time into 5-byte slots (every stop word has 2–5 letters).
-static STOP_SET: WordSet = word_set(&STOP_BYTES, 5);
-const STOP_BYTES: [u8; STOP_WORDS.len() * 5] = pack_words(STOP_WORDS);
+static STOP_SET: WordSet = word_set(&STOP_BYTES, STOP_WORDS);
+const STOP_BYTES: [u8; STOP_WORDS.len() * max_len(STOP_WORDS)] = pack_words(STOP_WORDS);
 
 /// Whether a lower-case word is on the stop list.
 pub fn is_stop_word(lower: &str) -> bool {
@@ -585,12 +601,31 @@ pub fn is_stop_word(lower: &str) -> bool {
 /// pointer and a length per word or a compare per word in a `match`.
 pub struct WordSet {
     slots: &'static [u8],
-    width: usize,
+    /// Bit `n` is set when a word of the set has `n` bytes, so most words that are not in the
+    /// set are turned away by their length alone; the highest bit set is the slot width.
+    lengths: u32,
 }
 
-/// A [`WordSet`] over bytes made by [`pack_words`] with slots of `width` bytes.
-pub const fn word_set(slots: &'static [u8], width: usize) -> WordSet {
-    WordSet { slots, width }
+/// The [`WordSet`] of `words` over `slots`, the bytes [`pack_words`] made of them.
+pub const fn word_set(slots: &'static [u8], words: &[&str]) -> WordSet {
+    assert!(!words.is_empty());
+    let mut lengths = 0u32;
+    let mut i = 0;
+    while i < words.len() {
+        let n = words[i].len();
+        assert!(
+            n > 0 && n < u32::BITS as usize,
+            "a word must have 1 to 31 bytes"
+        );
+        lengths |= 1 << n;
+        i += 1;
+    }
+    let set = WordSet { slots, lengths };
+    assert!(
+        set.width() * words.len() == slots.len(),
+        "slots not packed from these words"
+    );
+    set
 }
 
 impl WordSet {
@@ -603,11 +638,15 @@ impl WordSet {
     /// the slot in place and stop at the first differing byte (usually the first).
     #[inline(never)]
     pub const fn has(&self, w: &[u8]) -> bool {
-        let width = self.width;
-        if w.is_empty() || w.len() > width {
+        if w.len() >= u32::BITS as usize || (self.lengths >> w.len()) & 1 == 0 {
             return false;
         }
+        let width = self.width();
         let (mut lo, mut hi) = (0, self.slots.len() / width);
+        // Nor is a word whose first byte is outside the first bytes of the first and last slot.
+        if w[0] < self.slots[0] || w[0] > self.slots[(hi - 1) * width] {
+            return false;
+        }
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             match slot_order(self.slots, mid * width, width, w) {
@@ -617,6 +656,11 @@ impl WordSet {
             }
         }
         false
+    }
+
+    /// The slot width: the length of the longest word.
+    const fn width(&self) -> usize {
+        (u32::BITS - 1 - self.lengths.leading_zeros()) as usize
     }
 }
 
