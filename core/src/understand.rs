@@ -118,13 +118,20 @@
 
 pub mod names;
 
-/// A packed [`names::WordSet`] of the words `"a" | "b" | …`, built at compile time.
+/// A packed [`names::WordSet`] of the words `"a" | "b" | …`, built at compile time from these
+/// literals, the list's only spelling. A list with a word twice, or a set that disagrees with its
+/// list ([`names::check_words`]), fails to compile.
 macro_rules! words {
     ($($w:literal)|+) => {{
         const WORDS: &[&str] = &[$($w),+];
         const BYTES: [u8; WORDS.len() * names::max_len(WORDS)] = names::pack_words(WORDS);
-        static SET: names::WordSet = names::word_set(&BYTES, WORDS);
-        &SET
+        const SET: names::WordSet = names::word_set(&BYTES, WORDS);
+        const _: () = match names::check_words(&SET, WORDS) {
+            Ok(()) => {}
+            Err(why) => panic!("{}", why),
+        };
+        static STATIC_SET: names::WordSet = SET;
+        &STATIC_SET
     }};
 }
 

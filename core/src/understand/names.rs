@@ -588,7 +588,12 @@ pub static STOP_WORDS: &[&str] = &[
 ];
 
 /// [`STOP_WORDS`] packed at compile time into 5-byte slots (every stop word has 2–5 letters).
-static STOP_SET: WordSet = word_set(&STOP_BYTES, STOP_WORDS);
+static STOP_SET: WordSet = STOP;
+const STOP: WordSet = word_set(&STOP_BYTES, STOP_WORDS);
+const _: () = match check_words(&STOP, STOP_WORDS) {
+    Ok(()) => {}
+    Err(why) => panic!("{}", why),
+};
 const STOP_BYTES: [u8; STOP_WORDS.len() * max_len(STOP_WORDS)] = pack_words(STOP_WORDS);
 
 /// Whether a lower-case word is on the stop list.
@@ -705,6 +710,92 @@ pub const fn pack_words<const N: usize>(words: &[&str]) -> [u8; N] {
     out
 }
 
+/// Checks at compile time that `set` holds exactly `words`, the list it was packed from: every
+/// listed word is a member, and a word one byte shorter or longer than a listed word, one that
+/// differs from it in its first or last byte, or one longer than the slot width is not, unless it
+/// is listed itself. `words!` and the stop list call it in a `const`, so a set that disagrees with
+/// its list fails to compile; the error names the first check that failed.
+pub const fn check_words(set: &WordSet, words: &[&str]) -> Result<(), &'static str> {
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].as_bytes();
+        let n = w.len();
+        if !set.has(w) {
+            return Err("a listed word is not in its set");
+        }
+        // Variants of `w` in a buffer: `w` itself, with one more byte after it.
+        let mut buf = [0u8; 33];
+        let mut k = 0;
+        while k < n {
+            buf[k] = w[k];
+            k += 1;
+        }
+        if n > 1 && unlisted_member(set, words, buf.split_at(n - 1).0) {
+            return Err("a word one byte shorter than a listed word is in the set");
+        }
+        let extensions = [b's', b'x', b'a', 0];
+        let mut e = 0;
+        while e < extensions.len() {
+            buf[n] = extensions[e];
+            if unlisted_member(set, words, buf.split_at(n + 1).0) {
+                return Err("a word one byte longer than a listed word is in the set");
+            }
+            e += 1;
+        }
+        let mut at = 0;
+        while at < n {
+            let mut delta = 0;
+            while delta < 2 {
+                buf[at] = if delta == 0 {
+                    w[at].wrapping_add(1)
+                } else {
+                    w[at].wrapping_sub(1)
+                };
+                if unlisted_member(set, words, buf.split_at(n).0) {
+                    return Err("a word differing from a listed word in one byte is in the set");
+                }
+                buf[at] = w[at];
+                delta += 1;
+            }
+            // The first and the last byte.
+            at = if at + 1 < n { n - 1 } else { n };
+        }
+        let width = set.width();
+        let mut k = n;
+        while k <= width {
+            buf[k] = w[n - 1];
+            k += 1;
+        }
+        if set.has(buf.split_at(width + 1).0) {
+            return Err("a word longer than the slot width is in the set");
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Whether `w` is in `set` but not in `words`.
+const fn unlisted_member(set: &WordSet, words: &[&str], w: &[u8]) -> bool {
+    if !set.has(w) {
+        return false;
+    }
+    let mut i = 0;
+    while i < words.len() {
+        let listed = words[i].as_bytes();
+        if listed.len() == w.len() {
+            let mut k = 0;
+            while k < w.len() && listed[k] == w[k] {
+                k += 1;
+            }
+            if k == w.len() {
+                return false;
+            }
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The length of the longest of `words` (the slot width [`pack_words`] needs).
 pub const fn max_len(words: &[&str]) -> usize {
     let (mut max, mut i) = (0, 0);
@@ -753,6 +844,7 @@ const fn slot_order(slots: &[u8], at: usize, width: usize, w: &[u8]) -> Ordering
 mod tests {
     use super::*;
     use crate::vocab::canonical_symbol;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn name_table_has_at_least_150_entries() {
@@ -798,6 +890,89 @@ mod tests {
         }
         for w in ["", "a", "zzzzz", "zzzzzz", "aaaaaa", "abouts"] {
             assert_eq!(is_stop_word(w), STOP_WORDS.contains(&w), "{w}");
+        }
+    }
+
+    #[test]
+    fn lookup_finds_every_name_and_no_first_word_one_byte_off() {
+        for (first, rest, symbol) in NAMES {
+            let mut words = vec![*first];
+            words.extend(rest.split(' ').filter(|w| !w.is_empty()));
+            assert_eq!(
+                lookup(&words),
+                Some((words.len(), *symbol)),
+                "{first} {rest}"
+            );
+            let is_first = |w: &str| NAMES.iter().any(|(f, _, _)| *f == w);
+            for other in [
+                format!("{first}x"),
+                format!("{first}|"),
+                first[..first.len() - 1].into(),
+            ] {
+                if !is_first(&other) {
+                    assert_eq!(lookup(&[other.as_str()]), None, "{other}");
+                }
+            }
+        }
+    }
+
+    /// A set packed at run time from `words` (8 distinct words of at most 4 bytes, one of 4).
+    fn packed(words: &[&str]) -> WordSet {
+        let bytes: [u8; 32] = pack_words(words);
+        word_set(Box::leak(Box::new(bytes)), words)
+    }
+
+    #[test]
+    fn check_words_names_the_first_way_a_set_disagrees_with_its_list() {
+        let list = ["dd", "ab", "abc", "b", "bbbb", "c", "ca", "zzzz"];
+        assert_eq!(check_words(&packed(&list), &list), Ok(()));
+        let cases = [
+            ("zzzy", "a listed word is not in its set"),
+            (
+                "d",
+                "a word one byte shorter than a listed word is in the set",
+            ),
+            (
+                "dds",
+                "a word one byte longer than a listed word is in the set",
+            ),
+            (
+                "ed",
+                "a word differing from a listed word in one byte is in the set",
+            ),
+            (
+                "de",
+                "a word differing from a listed word in one byte is in the set",
+            ),
+        ];
+        for (held, why) in cases {
+            // The set holds `held` in place of the list's "zzzz".
+            let mut set = list;
+            set[7] = held;
+            assert_eq!(check_words(&packed(&set), &list), Err(why), "{held}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_word_set_holds_exactly_its_words(
+            words in proptest::collection::btree_set("[ab]{1,4}", 8)
+                .prop_filter("one word of 4 bytes", |ws| ws.iter().any(|w| w.len() == 4)),
+            probes in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(vec![b'a', b'b', b'c', 0]), 0..7),
+                0..32,
+            ),
+        ) {
+            let list: Vec<&str> = words.iter().map(String::as_str).collect();
+            let set = packed(&list);
+            proptest::prop_assert_eq!(check_words(&set, &list), Ok(()));
+            for w in &list {
+                proptest::prop_assert!(set.contains(w));
+            }
+            for p in &probes {
+                let listed = list.iter().any(|w| w.as_bytes() == p.as_slice());
+                proptest::prop_assert_eq!(set.has(p), listed, "{:?}", p);
+            }
         }
     }
 
