@@ -70,7 +70,6 @@ pub fn is_known_verb(verb: &str) -> bool {
 }
 
 /// Parses one legacy string, which may hold several space-separated commands.
-#[inline(never)]
 pub fn parse_legacy(s: &str) -> Parsed {
     let mut out = Parsed::default();
     parse_into(s, &Vec::new, &mut out, usize::MAX);

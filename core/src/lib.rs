@@ -74,7 +74,6 @@ pub fn validate_tool_call(name: &str, arguments: &str) -> Parsed {
 
 /// Validates a list of structured commands (JSON), returning the valid ones and every issue.
 /// Issue paths start with the command's index.
-#[inline(never)]
 pub fn validate_commands(list: &serde_json::Value) -> Parsed {
     let mut out = Parsed::default();
     let items: &[serde_json::Value] = match list {

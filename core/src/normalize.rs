@@ -170,7 +170,6 @@ fn first_of<'a>(obj: &'a Map<String, Value>, names: &[&str]) -> Option<&'a Value
 }
 
 /// Normalizes a chart-command payload. See the module docs and spec §6.
-#[inline(never)]
 pub fn normalize_chart_command_payload(
     input: &Value,
     response_text: Option<&str>,

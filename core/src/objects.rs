@@ -39,7 +39,6 @@ pub struct Overlay {
 /// Builds chart objects from a structured list: `symbol` from the first `load`, `timeframe` from the
 /// first `timeframe`, `indicators` keyed by name (last wins, first position kept), `overlays` from
 /// drawings and patterns, `commands` as given.
-#[inline(never)]
 pub fn build_chart_objects(commands: &[Command]) -> ChartObjects {
     let (symbol, timeframe) = (first_symbol(commands), first_timeframe(commands));
     let mut indicators: Vec<Indicator> = Vec::new();

@@ -222,7 +222,6 @@ impl Understanding {
 
 /// Understands a plain-text request: its intent and the chart commands it asks for, deduplicated
 /// and in execution order, with their canonical legacy strings. Total and deterministic.
-#[inline(never)]
 pub fn understand(text: &str) -> Understanding {
     let text = cap_chars(text, MAX_INPUT_CHARS);
     let lower = text.to_ascii_lowercase();
