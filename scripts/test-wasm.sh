@@ -148,6 +148,13 @@ WASM_RAW=$(stat -c %s "$BINDINGS/pkg/chartgate_wasm_bg.wasm")
 WASM_GZ=$(gzip -9 -c "$BINDINGS/pkg/chartgate_wasm_bg.wasm" | wc -c)
 JS_GZ=$(gzip -9 -c "$BINDINGS/pkg/chartgate_wasm.js" | wc -c)
 SUMMARY+=("size: wasm ${WASM_RAW} B raw, ${WASM_GZ} B gzip; glue ${JS_GZ} B gzip; total $((WASM_GZ + JS_GZ)) B gzip")
+# The package's download budget (issue: wasm + JS glue <= 100 KB gzipped). Sizes are deterministic
+# to within ~100 B between builds, so this is a check, not a timing.
+SIZE_BUDGET=100000
+if [ $((WASM_GZ + JS_GZ)) -gt "$SIZE_BUDGET" ]; then
+  echo "wasm + glue is $((WASM_GZ + JS_GZ)) B gzip -9, over the ${SIZE_BUDGET} B budget (docs/wasm.md)" >&2
+  exit 1
+fi
 
 step "npm pack → test/node_modules/@chartgate/chart-commands (installed as a user gets it)"
 PACK_DIR="$(mktemp -d)"
