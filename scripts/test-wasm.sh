@@ -142,17 +142,22 @@ step "wasm-pack build: pkg/ (shipped) and pkg-conformance/ (test-only exports)"
 (cd "$BINDINGS" && node scripts/build-wasm.mjs && node scripts/build-wasm.mjs --conformance)
 
 step "tsc (dist/) and .d.ts snapshot"
-(cd "$BINDINGS" && npx tsc -p tsconfig.json && node scripts/check-dts.mjs)
+(cd "$BINDINGS" && npm run --silent build:ts && node scripts/check-dts.mjs)
 
 WASM_RAW=$(stat -c %s "$BINDINGS/pkg/chartgate_wasm_bg.wasm")
 WASM_GZ=$(gzip -9 -c "$BINDINGS/pkg/chartgate_wasm_bg.wasm" | wc -c)
 JS_GZ=$(gzip -9 -c "$BINDINGS/pkg/chartgate_wasm.js" | wc -c)
-SUMMARY+=("size: wasm ${WASM_RAW} B raw, ${WASM_GZ} B gzip; glue ${JS_GZ} B gzip; total $((WASM_GZ + JS_GZ)) B gzip")
-# The package's download budget (issue: wasm + JS glue <= 100 KB gzipped). Sizes are deterministic
-# to within ~100 B between builds, so this is a check, not a timing.
+# The rest of what a browser loads: wasm-bindgen's inline snippet and the typed layer (browser entry).
+REST_GZ=$(( $(cat "$BINDINGS"/pkg/snippets/*/inline0.js | gzip -9 | wc -c) + \
+  $(cat "$BINDINGS"/dist/index.js "$BINDINGS"/dist/api.js "$BINDINGS"/dist/state.js | gzip -9 | wc -c) ))
+TOTAL_GZ=$((WASM_GZ + JS_GZ + REST_GZ))
+SUMMARY+=("size: wasm ${WASM_RAW} B raw, ${WASM_GZ} B gzip; glue ${JS_GZ} B gzip; snippet + dist ${REST_GZ} B gzip; total ${TOTAL_GZ} B gzip")
+# The package's download budget (issue: wasm + JS glue <= 100 KB gzipped), held on everything the
+# browser loads. Sizes are deterministic to within ~100 B between builds, so this is a check, not
+# a timing.
 SIZE_BUDGET=100000
-if [ $((WASM_GZ + JS_GZ)) -gt "$SIZE_BUDGET" ]; then
-  echo "wasm + glue is $((WASM_GZ + JS_GZ)) B gzip -9, over the ${SIZE_BUDGET} B budget (docs/wasm.md)" >&2
+if [ "$TOTAL_GZ" -gt "$SIZE_BUDGET" ]; then
+  echo "the package is ${TOTAL_GZ} B gzip -9, over the ${SIZE_BUDGET} B budget (docs/wasm.md)" >&2
   exit 1
 fi
 
