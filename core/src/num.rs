@@ -283,18 +283,8 @@ pub fn format_shortest(v: f64) -> String {
 }
 
 /// Appends the decimal digits of `v`.
-pub fn push_u64(out: &mut String, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend(buf[i..].iter().map(|b| char::from(*b)));
+pub fn push_u64(out: &mut String, v: u64) {
+    out.push_str(chartgate_json::Digits::new(v).as_str());
 }
 
 /// `v` as an integer when it is integral and exactly representable (|v| < 2^53), `-0.0` as `0`:
