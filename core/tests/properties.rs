@@ -219,6 +219,50 @@ fn flags() -> impl Strategy<Value = NormalizeFlags> {
     })
 }
 
+/// What core's reader (the wasm module's) and serde_json read from `text`, each printed by
+/// serde_json, so the sign of a zero counts; `None` for an error.
+fn both_read(text: &str) -> (Option<String>, Option<String>) {
+    let print = |v: Value| serde_json::to_string(&v).expect("prints");
+    (
+        json::parse(text).ok().map(print),
+        serde_json::from_str::<Value>(text).ok().map(print),
+    )
+}
+
+#[test]
+fn core_json_reads_hard_numbers_as_serde_json_does() {
+    let long_fraction = format!("0.{}1", "0".repeat(2000));
+    let halfway_then_more = format!("2.4703282292062327208828439643411068618252990130716238221279284125033775363510437593264991818081799618989828234772285886546332835517796989819938739800539093906315035659515570226392290858392449105184435931802849936536152500319370457678249219365623669863658480757001585769269903706311928279558551332927834338409351978015531246597263579574622766465272827220056374006485499977096599470454020828166226237857393450736339007967761930577506740176324673600968951340535537458516661134223766678604162159680461914467291840300530057530849048765391711386591646239524912623653881879636239373280423891018672348497668235089863388587925628302755995657524455507255189313690836254779186948667994968324049705821028513185451396213837722826145437693412532098591327667236328125{}e-324", "0".repeat(50));
+    for t in [
+        "-0",
+        "-0.0",
+        "0e999999",
+        "-0e-99999999999",
+        "1e-400",
+        "-1e-400",
+        "1e400",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-18446744073709551616",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "0.30000000000000004",
+        "183.95999999999998",
+        "2.2250738585072011e-308",
+        "4.9406564584124654e-324",
+        "1.7976931348623157e308",
+        "1.7976931348623158e308",
+        "1.7976931348623159e308",
+        "9007199254740993",
+        "123456789012345678901234567890e-10",
+        &long_fraction,
+        &halfway_then_more,
+    ] {
+        let (got, want) = both_read(t);
+        assert_eq!(got, want, "{t}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
@@ -273,16 +317,6 @@ proptest! {
     }
 
     #[test]
-    fn core_json_reads_what_serde_json_reads(v in any_json(), p in payload()) {
-        for v in [v, p] {
-            for t in [serde_json::to_string(&v).expect("writes"), serde_json::to_string_pretty(&v).expect("writes")] {
-                let want: Value = serde_json::from_str(&t).expect("reads");
-                prop_assert_eq!(json::parse(&t).expect("reads"), want);
-            }
-        }
-    }
-
-    #[test]
     fn normalize_is_idempotent_on_its_own_output(p in payload(), f in flags()) {
         let once = normalize_chart_command_payload(&p, None, f);
         let wire = serde_json::to_value(&once).expect("serializable");
@@ -320,4 +354,40 @@ fn huge_strings_are_bounded_not_parsed() {
     let out = normalize_chart_command_payload(&json!([big]), None, NormalizeFlags::default());
     assert!(out.commands.is_empty());
     assert_eq!(out.issues[0].code.as_str(), "too_long");
+}
+
+proptest! {
+    // Fewer cases: long mantissas take core's exact (big-integer) path, and arbitrary JSON holds
+    // strings of up to 80,000 characters, both slow in debug builds (chartgate-json's own tests
+    // run thousands more on random values).
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn core_json_reads_what_serde_json_reads(v in any_json(), p in payload()) {
+        for v in [v, p] {
+            for t in [serde_json::to_string(&v).expect("writes"), serde_json::to_string_pretty(&v).expect("writes")] {
+                let (got, want) = both_read(&t);
+                prop_assert!(want.is_some());
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
+
+    #[test]
+    fn core_json_reads_number_tokens_as_serde_json_does(
+        neg in any::<bool>(),
+        int in "0|[1-9][0-9]{0,30}",
+        frac in proptest::option::of("[0-9]{1,30}"),
+        exp in proptest::option::of(-420i32..420),
+    ) {
+        let mut t = format!("{}{int}", if neg { "-" } else { "" });
+        if let Some(f) = frac {
+            t += &format!(".{f}");
+        }
+        if let Some(e) = exp {
+            t += &format!("e{e}");
+        }
+        let (got, want) = both_read(&t);
+        prop_assert_eq!(got, want, "{}", t);
+    }
 }

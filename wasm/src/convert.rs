@@ -193,7 +193,7 @@ pub fn decode_json(v: &JsValue, path: &[PathSegment]) -> Result<Value, Failure> 
     let text = checked_string(text, path, "the value's JSON text")?;
     chartgate_core::json::parse(&text).map_err(|e| {
         let message = match e.kind {
-            ParseErrorKind::TooDeep => "value nests more than 128 levels deep".to_owned(),
+            ParseErrorKind::TooDeep => "value nests 128 or more levels deep".to_owned(),
             _ => format!("value is not readable as JSON: {e}"),
         };
         Failure::new(IssueCode::InvalidType, path.to_vec(), message)

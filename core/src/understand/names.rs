@@ -711,9 +711,9 @@ pub const fn pack_words<const N: usize>(words: &[&str]) -> [u8; N] {
 }
 
 /// Checks at compile time that `set` holds exactly `words`, the list it was packed from: every
-/// listed word is a member, and a word one byte shorter or longer than a listed word, one that
-/// differs from it in its first or last byte, or one longer than the slot width is not, unless it
-/// is listed itself. `words!` and the stop list call it in a `const`, so a set that disagrees with
+/// listed word is a member, and a word one byte shorter than a listed word, the listed word
+/// extended by one of `s`, `x`, `a` or a zero byte, the listed word with its first or last byte one
+/// higher or lower, or a word longer than the slot width is not, unless it is listed itself. `words!` and the stop list call it in a `const`, so a set that disagrees with
 /// its list fails to compile; the error names the first check that failed.
 pub const fn check_words(set: &WordSet, words: &[&str]) -> Result<(), &'static str> {
     let mut i = 0;
