@@ -16,8 +16,11 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(chartgate_core::json::to_string(&got).expect("writes"), printed);
         }
         Err(e) => {
+            // serde_json says "lone leading surrogate in hex escape", or "unexpected end of hex
+            // escape" for a high surrogate not followed by `\u`; core reads both as U+FFFD.
             if ours.is_ok() {
-                assert!(e.to_string().contains("surrogate"), "only core reads {text:?}: {e}");
+                let m = e.to_string();
+                assert!(m.contains("surrogate") || m.contains("hex escape"), "only core reads {text:?}: {m}");
             }
         }
     }
