@@ -206,20 +206,9 @@ fn write_i128(out: &mut Vec<u8>, v: i128) {
     write_u128(out, v.unsigned_abs());
 }
 
-fn write_f64(out: &mut Vec<u8>, v: f64) {
-    if v.is_finite() {
-        out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
-    } else {
-        out.extend_from_slice(b"null");
-    }
-}
-
-fn write_f32(out: &mut Vec<u8>, v: f32) {
-    if v.is_finite() {
-        out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
-    } else {
-        out.extend_from_slice(b"null");
-    }
+/// A finite float in zmij's shortest form (serde_json's printer); callers handle non-finite ones.
+fn write_finite<F: zmij::Float>(out: &mut Vec<u8>, v: F) {
+    out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
 }
 
 impl<'a, 'b> ser::Serializer for &'b mut Writer<'a> {
@@ -273,12 +262,20 @@ impl<'a, 'b> ser::Serializer for &'b mut Writer<'a> {
         Ok(())
     }
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        write_f32(self.out, v);
-        Ok(())
+        if v.is_finite() {
+            write_finite(self.out, v);
+            Ok(())
+        } else {
+            self.serialize_unit()
+        }
     }
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        write_f64(self.out, v);
-        Ok(())
+        if v.is_finite() {
+            write_finite(self.out, v);
+            Ok(())
+        } else {
+            self.serialize_unit()
+        }
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
@@ -597,11 +594,11 @@ impl ser::Serializer for KeyWriter<'_> {
     }
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         finite_key(v.is_finite())?;
-        self.quoted(|out| write_f32(out, v))
+        self.quoted(|out| write_finite(out, v))
     }
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
         finite_key(v.is_finite())?;
-        self.quoted(|out| write_f64(out, v))
+        self.quoted(|out| write_finite(out, v))
     }
     fn serialize_unit_variant(
         self,
