@@ -133,13 +133,13 @@ step "wasm-bindgen-test in headless Chromium"
 run_cargo_tests chromium
 
 step "clippy (wasm32)"
-cargo clippy -p chartgate-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p chartgate-wasm --target wasm32-unknown-unknown --all-targets --all-features -- -D warnings
 SUMMARY+=("clippy wasm32: clean")
 
 # --- npm package -----------------------------------------------------------------------------
 
-step "wasm-pack build: pkg/ (shipped) and pkg-conformance/ (test-only exports)"
-(cd "$BINDINGS" && node scripts/build-wasm.mjs && node scripts/build-wasm.mjs --conformance)
+step "wasm-pack build: pkg/ (shipped), pkg-conformance/ and pkg-probes/ (test- and bench-only exports)"
+(cd "$BINDINGS" && node scripts/build-wasm.mjs && node scripts/build-wasm.mjs --conformance && node scripts/build-wasm.mjs --probes)
 
 step "tsc (dist/) and .d.ts snapshot"
 (cd "$BINDINGS" && npm run --silent build:ts && node scripts/check-dts.mjs)

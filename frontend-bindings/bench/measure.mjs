@@ -20,16 +20,18 @@ const percentile = (xs, p) => {
 /**
  * Throughput only: warm-up until the engine has tiered up (at least 5 passes and 3 seconds, or
  * `warmupMs`), then `runs` timed passes; ns/payload of each pass. `now()` returns milliseconds.
+ * `work(p)` is what is timed per payload and returns a number to keep; by default one
+ * `normalizeChartCommandPayload` call (its command count).
  */
-export function throughput(api, corpus, { runs = 7, now, warmupMs = 3000 }) {
-  const call = (p) => api.normalizeChartCommandPayload(p.input, p.responseText, p.flags);
+export function throughput(api, corpus, { runs = 7, now, warmupMs = 3000, work }) {
+  const call = work ?? ((p) => api.normalizeChartCommandPayload(p.input, p.responseText, p.flags).commands.length);
   let sink = 0;
   const w0 = now();
-  for (let w = 0; w < 5 || now() - w0 < warmupMs; w++) for (const p of corpus) sink += call(p).commands.length;
+  for (let w = 0; w < 5 || now() - w0 < warmupMs; w++) for (const p of corpus) sink += call(p);
   const runNsPerPayload = [];
   for (let r = 0; r < runs; r++) {
     const t0 = now();
-    for (const p of corpus) sink += call(p).commands.length;
+    for (const p of corpus) sink += call(p);
     runNsPerPayload.push(((now() - t0) * 1e6) / corpus.length);
   }
   return { runNsPerPayload, sink };

@@ -1,6 +1,7 @@
 // Builds the wasm package with wasm-pack (web target, size-tuned `wasm-release` profile):
 //   node scripts/build-wasm.mjs                → pkg/              (what the npm package ships)
 //   node scripts/build-wasm.mjs --conformance  → pkg-conformance/  (adds the test-only vector exports)
+//   node scripts/build-wasm.mjs --probes       → pkg-probes/       (adds bench/stages.mjs's stage exports)
 // wasm-pack runs with `--mode no-install`, so it never downloads anything: wasm-bindgen 0.2.130 and
 // wasm-opt (binaryen 132 from npm, in ../.tools) must already be installed — `bash ../scripts/test-wasm.sh`
 // installs both. wasm-pack uses the first wasm-opt on PATH, so ../.tools comes first.
@@ -11,8 +12,8 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
-const conformance = process.argv.includes("--conformance");
-const outDir = conformance ? "pkg-conformance" : "pkg";
+const feature = ["conformance", "probes"].find((f) => process.argv.includes(`--${f}`));
+const outDir = feature ? `pkg-${feature}` : "pkg";
 const binaryen = join(root, ".tools", "binaryen", "node_modules", ".bin");
 
 if (!existsSync(join(binaryen, "wasm-opt"))) {
@@ -31,7 +32,7 @@ const args = [
   "--out-dir", out,
   "--out-name", "chartgate_wasm",
 ];
-if (conformance) args.push("--", "--features", "conformance");
+if (feature) args.push("--", "--features", feature);
 const r = spawnSync("wasm-pack", args, { stdio: "inherit", env });
 if (r.error) {
   console.error(`cannot run wasm-pack: ${r.error.message}`);

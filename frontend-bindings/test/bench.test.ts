@@ -1,6 +1,7 @@
 /**
- * Smoke run of the benchmark (bench/run.mjs) on a tiny corpus in node and Chromium, so the runner
- * the documented figures come from keeps working. Checks the shape of its JSON, not timings.
+ * Smoke runs of the benchmark runners (bench/run.mjs in node and Chromium, compare.mjs, stages.mjs)
+ * on tiny corpora, so the runners the documented figures come from keep working. Checks the shape of
+ * their output, not timings.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -49,7 +50,7 @@ test("build comparison runner: two builds, alternating processes, medians per bu
   assert.throws(() => execFileSync(process.execPath, ["bench/compare.mjs"], { cwd: bindingsDir, stdio: "ignore" }));
 });
 
-test("build comparison runner refuses builds that answer differently", () => {
+test("build comparison runner refuses builds that answer differently unless asked", () => {
   // A copy of pkg/ whose normalizeChartCommandPayload reports another mode: same speed, other answers.
   const dir = mkdtempSync(join(tmpdir(), "chartgate-compare-"));
   try {
@@ -69,10 +70,37 @@ test("build comparison runner refuses builds that answer differently", () => {
       timeout: 120_000,
     });
     assert.equal(run.status, 1, run.stdout + run.stderr);
-    assert.match(run.stderr, /the builds answer differently/);
+    assert.match(run.stderr, /the builds answer differently for 5 of 5 payloads/);
+    // Asked to compare across a behaviour change, it says so and measures both.
+    const allowed = spawnSync(
+      process.execPath,
+      ["bench/compare.mjs", "--rounds", "1", "--payloads", "5", "--warmup-ms", "10", "--allow-different-answers", "pkg", dir],
+      { cwd: bindingsDir, encoding: "utf8", timeout: 120_000 },
+    );
+    assert.equal(allowed.status, 0, allowed.stdout + allowed.stderr);
+    assert.match(allowed.stderr, /the builds answer differently for 5 of 5 payloads/);
+    const medians = allowed.stdout.split("\n").filter((l) => / µs\/payload over 1 rounds$/.test(l));
+    assert.deepEqual(medians.map((l) => l.split(": median")[0]), ["pkg", dir], allowed.stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("stage runner: five cumulative prefixes of a call on the probes build; refuses a build without probes", () => {
+  const out = execFileSync(process.execPath, ["bench/stages.mjs", "--payloads", "30", "--warmup-ms", "50", "pkg-probes"], {
+    cwd: bindingsDir,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 120_000,
+  });
+  const rows = out.split("\n").filter((l) => /^\| [^|]+ \| \d+\.\d\d µs \| -?\d+\.\d\d µs \|$/.test(l));
+  assert.equal(rows.length, 5, out);
+  assert.match(rows[4], /the whole call/);
+  const cumulative = rows.map((l) => Number(l.split("|")[2].replace("µs", "")));
+  assert.ok(cumulative.every((ns) => ns > 0), out);
+  const refused = spawnSync(process.execPath, ["bench/stages.mjs", "pkg"], { cwd: bindingsDir, encoding: "utf8", timeout: 60_000 });
+  assert.equal(refused.status, 2, refused.stdout + refused.stderr);
+  assert.match(refused.stderr, /no probe exports/);
 });
 
 test("bench corpus is seeded: same seed, same payloads; ~5% malformed entries", async () => {

@@ -44,11 +44,25 @@ pub fn normalize_chart_command_payload(
     response_text: Option<JsValue>,
     flags: Option<Ts<NormalizeFlags>>,
 ) -> Result<Ts<Normalized>, JsValue> {
+    Ok(typed(encode(&normalized(
+        input,
+        response_text,
+        flags.map(|f| f.js_value()),
+    )?)?))
+}
+
+/// Decodes the arguments and normalizes: everything `normalizeChartCommandPayload` does but
+/// encoding the answer. The flags are read through JSON like the payload, so `undefined` fields
+/// take their defaults.
+fn normalized(
+    input: JsValue,
+    response_text: Option<JsValue>,
+    flags: Option<JsValue>,
+) -> Result<Normalized, Failure> {
     let payload = decode_json(&input, &[])?;
     let text = decode_opt_string(response_text, &arg("responseText"), "responseText")?;
     let flags = match flags {
-        // Through JSON like the payload, so `undefined` fields take their defaults.
-        Some(f) => match decode_json(&f.js_value(), &arg("flags"))? {
+        Some(f) => match decode_json(&f, &arg("flags"))? {
             serde_json::Value::Null => NormalizeFlags::default(),
             value => NormalizeFlags::from_json(&value).map_err(|e| {
                 Failure::new(
@@ -60,8 +74,47 @@ pub fn normalize_chart_command_payload(
         },
         None => NormalizeFlags::default(),
     };
-    let out = chartgate_core::normalize_chart_command_payload(&payload, text.as_deref(), flags);
-    Ok(typed(encode(&out)?))
+    Ok(chartgate_core::normalize_chart_command_payload(
+        &payload,
+        text.as_deref(),
+        flags,
+    ))
+}
+
+/// Benchmark-only exports, each doing a prefix of `normalizeChartCommandPayload`'s work, so
+/// `bench/stages.mjs` can tell where a call's time goes. Only in builds with the `probes` feature.
+#[cfg(feature = "probes")]
+mod probes {
+    use super::*;
+
+    /// Reads the payload into a `Value` and drops it; 1 when it was read.
+    #[wasm_bindgen(js_name = probeRead)]
+    pub fn probe_read(input: JsValue) -> usize {
+        usize::from(decode_json(&input, &[]).is_ok())
+    }
+
+    /// Reads and normalizes, then drops the answer; the number of commands.
+    #[wasm_bindgen(js_name = probeNormalize)]
+    pub fn probe_normalize(
+        input: JsValue,
+        response_text: Option<JsValue>,
+        flags: Option<JsValue>,
+    ) -> usize {
+        normalized(input, response_text, flags).map_or(0, |n| n.commands.len())
+    }
+
+    /// Reads, normalizes and writes the answer's JSON text; its length.
+    #[wasm_bindgen(js_name = probeWrite)]
+    pub fn probe_write(
+        input: JsValue,
+        response_text: Option<JsValue>,
+        flags: Option<JsValue>,
+    ) -> usize {
+        normalized(input, response_text, flags)
+            .ok()
+            .and_then(|n| chartgate_core::json::to_string(&n).ok())
+            .map_or(0, |t| t.len())
+    }
 }
 
 /// Parses one legacy string (which may hold several space-separated commands).
