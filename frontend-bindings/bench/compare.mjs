@@ -16,26 +16,15 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { takeFlag, takeOption } from "./args.mjs";
 import { makeCorpus } from "./corpus.mjs";
 import { median, throughput } from "./measure.mjs";
 
 const args = process.argv.slice(2);
-const flag = (name) => {
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0) args.splice(i, 1);
-  return i >= 0;
-};
-const allowDifferent = flag("allow-different-answers");
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return Number(v);
-};
-const rounds = opt("rounds", 3);
-const payloads = opt("payloads", 2000);
-const warmupMs = opt("warmup-ms", 3000);
+const allowDifferent = takeFlag(args, "allow-different-answers");
+const rounds = Number(takeOption(args, "rounds", 3));
+const payloads = Number(takeOption(args, "payloads", 2000));
+const warmupMs = Number(takeOption(args, "warmup-ms", 3000));
 
 async function load(dir) {
   const m = await import(pathToFileURL(resolve(dir, "chartgate_wasm.js")).href);

@@ -15,16 +15,14 @@ import { cpus } from "node:os";
 import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { takeOption } from "./args.mjs";
 import { makeCorpus } from "./corpus.mjs";
 import { measure } from "./measure.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const opt = (name, dflt) => takeOption(args, name, dflt);
 const cfg = {
   payloads: Number(opt("payloads", 2000)),
   runs: Number(opt("runs", 7)),

@@ -10,19 +10,13 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { takeOption } from "./args.mjs";
 import { makeCorpus } from "./corpus.mjs";
 import { median, throughput } from "./measure.mjs";
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return Number(v);
-};
-const payloads = opt("payloads", 2000);
-const warmupMs = opt("warmup-ms", 3000);
+const payloads = Number(takeOption(args, "payloads", 2000));
+const warmupMs = Number(takeOption(args, "warmup-ms", 3000));
 const dir = args[0] ?? "pkg-probes";
 
 const m = await import(pathToFileURL(resolve(dir, "chartgate_wasm.js")).href);
