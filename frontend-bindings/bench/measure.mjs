@@ -20,18 +20,18 @@ const percentile = (xs, p) => {
 /**
  * Throughput only: warm-up until the engine has tiered up (at least 5 passes and 3 seconds, or
  * `warmupMs`), then `runs` timed passes; ns/payload of each pass. `now()` returns milliseconds.
- * `work(p)` is what is timed per payload and returns a number to keep; by default one
- * `normalizeChartCommandPayload` call (its command count).
+ * `work(p, i)` (the payload and its index) is what is timed per payload and returns a number to
+ * keep; by default one `normalizeChartCommandPayload` call (its command count).
  */
 export function throughput(api, corpus, { runs = 7, now, warmupMs = 3000, work }) {
   const call = work ?? ((p) => api.normalizeChartCommandPayload(p.input, p.responseText, p.flags).commands.length);
   let sink = 0;
   const w0 = now();
-  for (let w = 0; w < 5 || now() - w0 < warmupMs; w++) for (const p of corpus) sink += call(p);
+  for (let w = 0; w < 5 || now() - w0 < warmupMs; w++) for (let i = 0; i < corpus.length; i++) sink += call(corpus[i], i);
   const runNsPerPayload = [];
   for (let r = 0; r < runs; r++) {
     const t0 = now();
-    for (const p of corpus) sink += call(p);
+    for (let i = 0; i < corpus.length; i++) sink += call(corpus[i], i);
     runNsPerPayload.push(((now() - t0) * 1e6) / corpus.length);
   }
   return { runNsPerPayload, sink };
@@ -72,5 +72,40 @@ export function measure(api, corpus, { runs = 7, reps = 32, now }) {
     meanCommandsPerPayload: commands / corpus.length,
     payloadsWithErrorIssues: withErrors / corpus.length,
     sink,
+  };
+}
+
+/**
+ * Where a `normalizeChartCommandPayload` call's time goes, for bench/stages.mjs in node and on the
+ * bench page. `m` is a build with the `probes` feature (wasm-pack glue, initialized).
+ * - `prefixes`: five cumulative prefixes of the call, each timed like `throughput` times the call:
+ *   `JSON.stringify` of the input; + reading it into a `Value` in wasm; + core's normalization;
+ *   + writing the answer's JSON text; the whole call (+ `TextDecoder` and `JSON.parse`).
+ * - `alone`: the JavaScript work of the answer's side of the bridge by itself, on the corpus'
+ *   answers (their `JSON.stringify` text, which is the module's text but for number spellings).
+ * Each entry: `{ name, ns }`, the median ns/payload.
+ */
+export function stages(m, corpus, { now, warmupMs }) {
+  const time = (work) => median(throughput(m, corpus, { now, warmupMs, work }).runNsPerPayload);
+  const answers = corpus.map((p) => JSON.stringify(m.normalizeChartCommandPayload(p.input, p.responseText, p.flags)));
+  const encoder = new TextEncoder();
+  const bytes = answers.map((t) => encoder.encode(t));
+  const decoder = new TextDecoder();
+  const prefixes = [
+    ["JSON.stringify of the input, in JS", (p) => JSON.stringify(p.input ?? null).length],
+    ["+ copy into wasm, read into a Value, drop it", (p) => m.probeRead(p.input)],
+    ["+ core's normalization, drop the answer", (p) => m.probeNormalize(p.input, p.responseText, p.flags)],
+    ["+ writing the answer's JSON text", (p) => m.probeWrite(p.input, p.responseText, p.flags)],
+    ["+ TextDecoder and JSON.parse of the answer (the whole call)", (p) => m.normalizeChartCommandPayload(p.input, p.responseText, p.flags).commands.length],
+  ];
+  const alone = [
+    ["TextDecoder of the answer's UTF-8", (_, i) => decoder.decode(bytes[i]).length],
+    ["JSON.parse of the answer's text", (_, i) => JSON.parse(answers[i]).commands.length],
+  ];
+  const timed = (list) => list.map(([name, work]) => ({ name, ns: time(work) }));
+  return {
+    prefixes: timed(prefixes),
+    alone: timed(alone),
+    answerBytes: bytes.reduce((n, b) => n + b.length, 0) / corpus.length,
   };
 }

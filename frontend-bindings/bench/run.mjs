@@ -9,13 +9,13 @@
 //          --cold-samples N (7)  --dump-corpus FILE (write the corpus as JSON lines and stop)
 // Reports ns/payload (median of the runs) and payloads/s, per-call p50/p99 (see measure.mjs),
 // wasm + glue size raw and gzip -9, and cold-start times (median of 7 fresh browsers).
-import { createReadStream, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { dirname, extname, join, normalize, sep } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { takeOption } from "./args.mjs";
+import { launch, pageResult, serve } from "./browser.mjs";
 import { makeCorpus } from "./corpus.mjs";
 import { measure } from "./measure.mjs";
 
@@ -87,47 +87,10 @@ async function benchNode() {
   };
 }
 
-function serve() {
-  const mime = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm" };
-  const server = createServer((req, res) => {
-    const path = normalize(join(root, decodeURIComponent(new URL(req.url, "http://x").pathname)));
-    if (!path.startsWith(root + sep)) return res.writeHead(403).end();
-    try {
-      statSync(path);
-    } catch {
-      return res.writeHead(404).end();
-    }
-    res.writeHead(200, {
-      "content-type": mime[extname(path)] ?? "application/octet-stream",
-      "cache-control": "no-store",
-      // Cross-origin isolation: performance.now() at 5 µs instead of 100 µs resolution.
-      "cross-origin-opener-policy": "same-origin",
-      "cross-origin-embedder-policy": "require-corp",
-    });
-    createReadStream(path).pipe(res);
-  });
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
-}
-
 async function benchChromium() {
-  const { chromium } = await import("playwright-core");
-  const launch = () =>
-    chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
-    });
-  const server = await serve();
+  const server = await serve(root);
   const base = `http://127.0.0.1:${server.address().port}/bench/bench.html`;
-  const run = async (browser, query, timeout) => {
-    const page = await browser.newPage();
-    await page.goto(`${base}?${query}`);
-    await page.waitForFunction(() => window.result !== undefined, null, { timeout });
-    const r = await page.evaluate(() => window.result);
-    await page.close();
-    if (r.error) throw new Error(`page: ${r.error}`);
-    return r;
-  };
+  const run = (browser, query, timeout) => pageResult(browser, `${base}?${query}`, timeout);
   try {
     // Cold starts: a fresh browser (fresh profile, no code cache) per sample.
     const init = [];

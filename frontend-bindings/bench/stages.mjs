@@ -1,45 +1,75 @@
-// Where a normalizeChartCommandPayload call's time goes, in node: each stage is a prefix of the
-// call, timed over the seeded corpus like bench/run.mjs times the whole call (measure.mjs).
+// Where a normalizeChartCommandPayload call's time goes, in node and in headless Chromium: each
+// stage is a prefix of the call, timed over the seeded corpus like bench/run.mjs times the whole
+// call; then the answer's JavaScript work alone (TextDecoder, JSON.parse) on the same answers.
 //
-//   node scripts/build-wasm.mjs --probes && node bench/stages.mjs [--payloads 2000] [--warmup-ms 3000] [pkg-probes]
+//   node scripts/build-wasm.mjs --probes && node bench/stages.mjs [--target node|chromium|both]
+//        [--payloads 2000] [--warmup-ms 3000] [pkg-probes]
 //   (from frontend-bindings/)
 //
 // The directory is a wasm-pack build with the `probes` feature (the shipped build plus
-// probeRead/probeNormalize/probeWrite). Prints, per stage, the median ns/payload of the prefix
-// and the difference to the previous one.
+// probeRead/probeNormalize/probeWrite), inside frontend-bindings/ (the page is served from there).
+// Prints, per stage and target, the median ns/payload of the prefix and the difference to the
+// previous one, and the call without core's stage: the JSON bridge and the exports' own work.
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { takeOption } from "./args.mjs";
+import { launch, pageResult, serve } from "./browser.mjs";
 import { makeCorpus } from "./corpus.mjs";
-import { median, throughput } from "./measure.mjs";
+import { stages } from "./measure.mjs";
 
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
+const target = takeOption(args, "target", "both");
 const payloads = Number(takeOption(args, "payloads", 2000));
 const warmupMs = Number(takeOption(args, "warmup-ms", 3000));
-const dir = args[0] ?? "pkg-probes";
-
-const m = await import(pathToFileURL(resolve(dir, "chartgate_wasm.js")).href);
-if (typeof m.probeRead !== "function") {
-  console.error(`${dir} has no probe exports; build it with: node scripts/build-wasm.mjs --probes`);
+const dir = resolve(args[0] ?? "pkg-probes");
+const usage = (msg) => {
+  console.error(msg);
   process.exit(2);
-}
-m.initSync({ module: readFileSync(resolve(dir, "chartgate_wasm_bg.wasm")) });
-const corpus = makeCorpus({ count: payloads, seed: 42 });
+};
+if (!["node", "chromium", "both"].includes(target)) usage(`--target must be node, chromium or both, not ${target}`);
 
-const stages = [
-  ["JSON.stringify of the input, in JS", (p) => JSON.stringify(p.input ?? null).length],
-  ["+ copy into wasm, read into a Value, drop it", (p) => m.probeRead(p.input)],
-  ["+ core's normalization, drop the answer", (p) => m.probeNormalize(p.input, p.responseText, p.flags)],
-  ["+ writing the answer's JSON text", (p) => m.probeWrite(p.input, p.responseText, p.flags)],
-  ["+ TextDecoder and JSON.parse of the answer (the whole call)", (p) => m.normalizeChartCommandPayload(p.input, p.responseText, p.flags).commands.length],
-];
+const m = await import(pathToFileURL(join(dir, "chartgate_wasm.js")).href);
+if (typeof m.probeRead !== "function") usage(`${dir} has no probe exports; build it with: node scripts/build-wasm.mjs --probes`);
 
-const now = () => performance.now();
-let previous = 0;
-console.log("| stage | cumulative | this stage |\n|---|---|---|");
-for (const [name, work] of stages) {
-  const ns = median(throughput(m, corpus, { now, warmupMs, work }).runNsPerPayload);
-  console.log(`| ${name} | ${(ns / 1000).toFixed(2)} µs | ${((ns - previous) / 1000).toFixed(2)} µs |`);
-  previous = ns;
+const results = {};
+if (target !== "chromium") {
+  m.initSync({ module: readFileSync(join(dir, "chartgate_wasm_bg.wasm")) });
+  results.node = stages(m, makeCorpus({ count: payloads, seed: 42 }), { now: () => performance.now(), warmupMs });
 }
+if (target !== "node") {
+  const rel = relative(root, dir);
+  if (rel.startsWith("..") || rel.includes(":")) usage(`${dir} must be inside ${root} to be served to Chromium`);
+  const server = await serve(root);
+  try {
+    const browser = await launch();
+    try {
+      const q = new URLSearchParams({ mode: "stages", pkg: rel.split(sep).join("/"), payloads, warmupMs });
+      const url = `http://127.0.0.1:${server.address().port}/bench/bench.html?${q}`;
+      results.chromium = await pageResult(browser, url, 600_000);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    server.close();
+  }
+}
+
+const targets = Object.keys(results);
+const us = (ns) => `${(ns / 1000).toFixed(2)} µs`;
+const first = results[targets[0]];
+console.log(`| stage | ${targets.map((t) => `${t}: cumulative | ${t}: this stage`).join(" | ")} |`);
+console.log(`|---|${targets.map(() => "---|---|").join("")}`);
+first.prefixes.forEach(({ name }, i) => {
+  const cells = targets.map((t) => {
+    const p = results[t].prefixes;
+    return `${us(p[i].ns)} | ${us(p[i].ns - (i ? p[i - 1].ns : 0))}`;
+  });
+  console.log(`| ${name} | ${cells.join(" | ")} |`);
+});
+console.log(`\n| the answer's JavaScript work alone (${Math.round(first.answerBytes)} B per answer) | ${targets.join(" | ")} |`);
+console.log(`|---|${targets.map(() => "---|").join("")}`);
+first.alone.forEach(({ name }, i) => console.log(`| ${name} | ${targets.map((t) => us(results[t].alone[i].ns)).join(" | ")} |`));
+const withoutCore = (r) => r.prefixes[4].ns - (r.prefixes[2].ns - r.prefixes[1].ns);
+console.log(`\nthe call without core's stage (the JSON bridge and the exports): ${targets.map((t) => `${t} ${us(withoutCore(results[t]))}`).join(", ")}`);

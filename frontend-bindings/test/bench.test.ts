@@ -1,5 +1,5 @@
 /**
- * Smoke runs of the benchmark runners (bench/run.mjs in node and Chromium, compare.mjs, stages.mjs)
+ * Smoke runs of the benchmark runners (bench/run.mjs and stages.mjs in node and Chromium, compare.mjs)
  * on tiny corpora, so the runners the documented figures come from keep working. Checks the shape of
  * their output, not timings.
  */
@@ -86,21 +86,41 @@ test("build comparison runner refuses builds that answer differently unless aske
   }
 });
 
-test("stage runner: five cumulative prefixes of a call on the probes build; refuses a build without probes", () => {
+test("stage runner: five cumulative prefixes of a call and the answer's JS work alone, in node and Chromium; refuses a build without probes", () => {
   const out = execFileSync(process.execPath, ["bench/stages.mjs", "--payloads", "30", "--warmup-ms", "50", "pkg-probes"], {
     cwd: bindingsDir,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     timeout: 120_000,
   });
-  const rows = out.split("\n").filter((l) => /^\| [^|]+ \| \d+\.\d\d µs \| -?\d+\.\d\d µs \|$/.test(l));
-  assert.equal(rows.length, 5, out);
-  assert.match(rows[4], /the whole call/);
-  const cumulative = rows.map((l) => Number(l.split("|")[2].replace("µs", "")));
-  assert.ok(cumulative.every((ns) => ns > 0), out);
+  const lines = out.split("\n");
+  const us = "(-?\\d+\\.\\d\\d) µs";
+  const cells = (line: string) => [...line.matchAll(new RegExp(us, "g"))].map((m) => Number(m[1]));
+  // Prefix rows: node cumulative, node stage, Chromium cumulative, Chromium stage.
+  const prefixes = lines.filter((l) => new RegExp(`^\\| [^|]+ \\| ${us} \\| ${us} \\| ${us} \\| ${us} \\|$`).test(l));
+  assert.equal(prefixes.length, 5, out);
+  assert.match(prefixes[4], /the whole call/);
+  for (const col of [0, 2]) {
+    const cumulative = prefixes.map((l) => cells(l)[col]);
+    assert.ok(cumulative.every((x) => x > 0), out);
+    // The whole call includes its first stage.
+    assert.ok(cumulative[4] > cumulative[0], out);
+  }
+  const alone = lines.filter((l) => new RegExp(`^\\| (TextDecoder|JSON\\.parse) [^|]+ \\| ${us} \\| ${us} \\|$`).test(l));
+  assert.equal(alone.length, 2, out);
+  assert.ok(alone.every((l) => cells(l).every((x) => x > 0)), out);
+  assert.match(out, /^\| the answer's JavaScript work alone \([1-9]\d* B per answer\) \| node \| chromium \|$/m);
+  const bridge = out.match(new RegExp(`without core's stage .*: node ${us}, chromium ${us}$`, "m"));
+  assert.ok(bridge, out);
+  // The call without core's stage is the whole call less one of its parts.
+  assert.ok(Number(bridge[1]) > 0 && Number(bridge[1]) < cells(prefixes[4])[0], out);
+
   const refused = spawnSync(process.execPath, ["bench/stages.mjs", "pkg"], { cwd: bindingsDir, encoding: "utf8", timeout: 60_000 });
   assert.equal(refused.status, 2, refused.stdout + refused.stderr);
   assert.match(refused.stderr, /no probe exports/);
+  const badTarget = spawnSync(process.execPath, ["bench/stages.mjs", "--target", "firefox", "pkg-probes"], { cwd: bindingsDir, encoding: "utf8", timeout: 60_000 });
+  assert.equal(badTarget.status, 2, badTarget.stdout + badTarget.stderr);
+  assert.match(badTarget.stderr, /--target must be node, chromium or both/);
 });
 
 test("bench corpus is seeded: same seed, same payloads; ~5% malformed entries", async () => {
