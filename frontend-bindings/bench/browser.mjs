@@ -1,4 +1,4 @@
-// Headless Chromium for the bench runners: Debian's /usr/bin/chromium (or $CHROMIUM_PATH) driven by
+// Headless Chromium for the bench runners and the tests (test/helpers.ts): Debian's /usr/bin/chromium (or $CHROMIUM_PATH) driven by
 // playwright-core, and a static server for frontend-bindings/ on 127.0.0.1 (cross-origin isolated).
 import { createReadStream, statSync } from "node:fs";
 import { createServer } from "node:http";

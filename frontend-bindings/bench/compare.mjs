@@ -9,14 +9,13 @@
 // must give the same answers on the corpus (checked once, exit 1 otherwise; with
 // --allow-different-answers, for comparing across a deliberate behaviour change, the number of
 // payloads answered differently and the first of them are printed instead); then, per round and
-// build, one process measures throughput exactly as bench/run.mjs does in node (measure.mjs:
-// warm-up of at least 5 passes and 3 s, then 7 timed passes, median). Prints each process's median
+// build, one process measures throughput with the loop bench/run.mjs times (measure.mjs `throughput`:
+// warm-up of at least 5 passes and 3 s, then 7 timed passes, median), on the build's own glue. Prints each process's median
 // ns/payload and, per build, the median over the rounds.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { takeFlag, takeOption } from "./args.mjs";
+import { loadBuild } from "./build.mjs";
 import { makeCorpus } from "./corpus.mjs";
 import { median, throughput } from "./measure.mjs";
 
@@ -26,15 +25,9 @@ const rounds = Number(takeOption(args, "rounds", 3));
 const payloads = Number(takeOption(args, "payloads", 2000));
 const warmupMs = Number(takeOption(args, "warmup-ms", 3000));
 
-async function load(dir) {
-  const m = await import(pathToFileURL(resolve(dir, "chartgate_wasm.js")).href);
-  m.initSync({ module: readFileSync(resolve(dir, "chartgate_wasm_bg.wasm")) });
-  return m;
-}
-
 if (args[0] === "--child") {
   // One timed process: prints its median ns/payload.
-  const m = await load(args[1]);
+  const m = await loadBuild(args[1]);
   const corpus = makeCorpus({ count: payloads, seed: 42 });
   const { runNsPerPayload, sink } = throughput(m, corpus, { now: () => performance.now(), warmupMs });
   console.log(JSON.stringify({ ns: median(runNsPerPayload), sink }));
@@ -46,7 +39,7 @@ if (args[0] === "--child") {
   }
   const corpus = makeCorpus({ count: payloads, seed: 42 });
   const mods = [];
-  for (const d of dirs) mods.push(await load(d));
+  for (const d of dirs) mods.push(await loadBuild(d));
   const different = corpus.filter((p) => {
     const answers = mods.map((m) => JSON.stringify(m.normalizeChartCommandPayload(p.input, p.responseText, p.flags)));
     return answers.some((a) => a !== answers[0]);

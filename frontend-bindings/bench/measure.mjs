@@ -47,8 +47,7 @@ export function measure(api, corpus, { runs = 7, reps = 32, now }) {
     commands += out.commands.length;
     if (out.issues.some((i) => i.severity === "error")) withErrors++;
   }
-  const { runNsPerPayload, sink: warm } = throughput(api, corpus, { runs, now });
-  let sink = warm;
+  let { runNsPerPayload, sink } = throughput(api, corpus, { runs, now });
 
   const perPayload = corpus.map(() => []);
   for (let r = 0; r < runs; r++) {

@@ -14,25 +14,24 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { takeOption } from "./args.mjs";
+import { takeFlag, takeOption } from "./args.mjs";
 import { launch, pageResult, serve } from "./browser.mjs";
 import { makeCorpus } from "./corpus.mjs";
-import { measure } from "./measure.mjs";
+import { measure, median } from "./measure.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 const args = process.argv.slice(2);
-const opt = (name, dflt) => takeOption(args, name, dflt);
 const cfg = {
-  payloads: Number(opt("payloads", 2000)),
-  runs: Number(opt("runs", 7)),
-  reps: Number(opt("reps", 32)),
-  seed: Number(opt("seed", 42)),
-  target: opt("target", "both"),
-  coldSamples: Number(opt("cold-samples", 7)),
+  payloads: Number(takeOption(args, "payloads", 2000)),
+  runs: Number(takeOption(args, "runs", 7)),
+  reps: Number(takeOption(args, "reps", 32)),
+  seed: Number(takeOption(args, "seed", 42)),
+  target: takeOption(args, "target", "both"),
+  coldSamples: Number(takeOption(args, "cold-samples", 7)),
 };
-const jsonOnly = args.includes("--json");
-const dumpCorpus = opt("dump-corpus", undefined);
+const jsonOnly = takeFlag(args, "json");
+const dumpCorpus = takeOption(args, "dump-corpus", undefined);
 const corpus = makeCorpus({ count: cfg.payloads, seed: cfg.seed });
 if (dumpCorpus) {
   // JSON lines for the native baseline (wasm/examples/native_baseline.rs), then stop.
@@ -41,22 +40,17 @@ if (dumpCorpus) {
   console.error(`wrote ${corpus.length} payloads to ${dumpCorpus}`);
   process.exit(0);
 }
-const outFile = opt("out", join(here, "results", "latest.json"));
+const outFile = takeOption(args, "out", join(here, "results", "latest.json"));
 const log = (...xs) => {
   if (!jsonOnly) console.error(...xs);
-};
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
 function sizes() {
   const f = (p) => readFileSync(join(root, p));
   const wasm = f("pkg/chartgate_wasm_bg.wasm");
   const glue = f("pkg/chartgate_wasm.js");
-  // zlib deflate level 9 (GNU `gzip -9` lands within a few percent; docs/wasm.md gives both).
-  const gz = (b) => gzipSync(b, { level: 9, memLevel: 9 }).length;
+  // zlib deflate level 9 with its default settings: within 0.1% of GNU `gzip -9`.
+  const gz = (b) => gzipSync(b, { level: 9 }).length;
   return {
     wasmBytes: wasm.length,
     wasmGzipBytes: gz(wasm),

@@ -10,11 +10,11 @@
 // probeRead/probeNormalize/probeWrite), inside frontend-bindings/ (the page is served from there).
 // Prints, per stage and target, the median ns/payload of the prefix and the difference to the
 // previous one, and the call without core's stage: the JSON bridge and the exports' own work.
-import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { takeOption } from "./args.mjs";
 import { launch, pageResult, serve } from "./browser.mjs";
+import { loadBuild } from "./build.mjs";
 import { makeCorpus } from "./corpus.mjs";
 import { stages } from "./measure.mjs";
 
@@ -30,12 +30,11 @@ const usage = (msg) => {
 };
 if (!["node", "chromium", "both"].includes(target)) usage(`--target must be node, chromium or both, not ${target}`);
 
-const m = await import(pathToFileURL(join(dir, "chartgate_wasm.js")).href);
+const m = await loadBuild(dir);
 if (typeof m.probeRead !== "function") usage(`${dir} has no probe exports; build it with: node scripts/build-wasm.mjs --probes`);
 
 const results = {};
 if (target !== "chromium") {
-  m.initSync({ module: readFileSync(join(dir, "chartgate_wasm_bg.wasm")) });
   results.node = stages(m, makeCorpus({ count: payloads, seed: 42 }), { now: () => performance.now(), warmupMs });
 }
 if (target !== "node") {

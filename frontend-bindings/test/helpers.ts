@@ -5,6 +5,7 @@
 import { createReadStream, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Browser } from "playwright-core";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -231,23 +232,8 @@ export async function serveStatic(root: string): Promise<{ url: string; close: (
   };
 }
 
-/** The Chromium the tests drive: Debian's, never a downloaded one. */
-export const chromiumPath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-
-export async function launchChromium() {
-  const { chromium } = await import("playwright-core");
-  return chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-quic",
-      "--no-first-run",
-    ],
-  });
+/** The Chromium the tests drive: Debian's, never a downloaded one (`bench/browser.mjs`, shared with the bench runners). */
+export async function launchChromium(): Promise<Browser> {
+  const { launch } = (await import(join(bindingsDir, "bench", "browser.mjs"))) as { launch: () => Promise<Browser> };
+  return launch();
 }
