@@ -116,24 +116,28 @@
 //! - Not understood from plain text (left to the model): trend lines and Fibonacci drawings
 //!   (they need two prices or times), scrolling to dates, and chart patterns.
 
-pub mod names;
-
 /// A packed [`names::WordSet`] of the words `"a" | "b" | …`, built at compile time from these
-/// literals, the list's only spelling. A list with a word twice, or a set that disagrees with its
-/// list ([`names::check_words`]), fails to compile.
+/// literals, the list's only spelling (or, as `words!(@list LIST)`, from a `&[&str]` constant). A
+/// list with a word twice, or a set that disagrees with its list ([`names::check_words`]), fails to
+/// compile.
 macro_rules! words {
-    ($($w:literal)|+) => {{
-        const WORDS: &[&str] = &[$($w),+];
-        const BYTES: [u8; WORDS.len() * names::max_len(WORDS)] = names::pack_words(WORDS);
-        const SET: names::WordSet = names::word_set(&BYTES, WORDS);
-        const _: () = match names::check_words(&SET, WORDS) {
+    ($($w:literal)|+) => {
+        words!(@list &[$($w),+])
+    };
+    (@list $words:expr) => {{
+        const WORDS: &[&str] = $words;
+        const BYTES: [u8; WORDS.len() * $crate::understand::names::max_len(WORDS)] = $crate::understand::names::pack_words(WORDS);
+        const SET: $crate::understand::names::WordSet = $crate::understand::names::word_set(&BYTES, WORDS);
+        const _: () = match $crate::understand::names::check_words(&SET, WORDS) {
             Ok(()) => {}
             Err(why) => panic!("{}", why),
         };
-        static STATIC_SET: names::WordSet = SET;
+        static STATIC_SET: $crate::understand::names::WordSet = SET;
         &STATIC_SET
     }};
 }
+
+pub mod names;
 
 use crate::command::{
     Clear, Command, CommandKind, Crosshair, Drawing, DrawingShape, Indicator, IndicatorParams,
@@ -1058,13 +1062,10 @@ impl<'a> Reader<'a> {
             }
             "since" if matches!(w1, "inception" | "ipo") => Some((Timeframe::Max, 2)),
             "max" if self.max_is_timeframe(i) => Some((Timeframe::Max, 1)),
-            "past" | "last" | "previous" | "prior"
-                if words!("minute" | "hour" | "day" | "week" | "month" | "year").contains(w1) =>
-            {
-                self.unit(i + 1)
-                    .and_then(|u| timeframe_for(1, u))
-                    .map(|tf| (tf, 2))
-            }
+            "past" | "last" | "previous" | "prior" if is_singular_unit(w1) => self
+                .unit(i + 1)
+                .and_then(|u| timeframe_for(1, u))
+                .map(|tf| (tf, 2)),
             w if is_mt4_timeframe(w) => Timeframe::parse(&w.to_ascii_uppercase()).map(|tf| (tf, 1)),
             _ => None,
         };
@@ -1074,9 +1075,7 @@ impl<'a> Reader<'a> {
                 return timeframe_for(n, unit).map(|tf| (tf, 2));
             }
             // "day chart", "hour view".
-            if words!("minute" | "hour" | "day" | "week" | "month" | "year").contains(self.w(i))
-                && is_chart_word(w1)
-            {
+            if is_singular_unit(self.w(i)) && is_chart_word(w1) {
                 return self
                     .unit(i)
                     .and_then(|u| timeframe_for(1, u))
@@ -2023,6 +2022,11 @@ fn is_mt4_timeframe(w: &str) -> bool {
     (2..=3).contains(&b.len())
         && matches!(b[0], b'h' | b'm')
         && b[1..].iter().all(u8::is_ascii_digit)
+}
+
+/// A time unit in the singular, spelled out: "day chart", "past week".
+fn is_singular_unit(w: &str) -> bool {
+    words!("minute" | "hour" | "day" | "week" | "month" | "year").contains(w)
 }
 
 /// Words that say "the chart at this interval" after a unit ("day chart").

@@ -386,7 +386,7 @@ impl<'a, 'b> ser::Serializer for &'b mut Writer<'a> {
 }
 
 /// An array or object being written: `first` says whether a comma is due, `close` ends it.
-pub struct Compound<'a, 'b> {
+struct Compound<'a, 'b> {
     w: &'b mut Writer<'a>,
     first: bool,
     close: &'static str,
@@ -703,7 +703,13 @@ pub enum ParseErrorKind {
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.kind {
-            ParseErrorKind::TooDeep => "arrays and objects nested 128 deep",
+            ParseErrorKind::TooDeep => {
+                return write!(
+                    f,
+                    "arrays and objects nested {MAX_DEPTH} deep at byte {}",
+                    self.offset
+                )
+            }
             ParseErrorKind::NumberOutOfRange => "number out of range",
             ParseErrorKind::Syntax => "not JSON",
         };
@@ -774,7 +780,7 @@ impl Reader<'_> {
         }
     }
 
-    /// Consumes `word` (after its first byte, already matched) or fails.
+    /// Consumes `word` from the current position (its first byte already peeked) or fails.
     fn keyword(
         &mut self,
         word: &str,
@@ -1426,6 +1432,41 @@ mod tests {
                 prop_assert!(want.is_some());
                 prop_assert_eq!(got, want);
             }
+        }
+
+        /// serde_json writes `\u` only for control characters, so text it wrote never holds
+        /// surrogate pairs, upper-case hex or the short escapes it does not use (`\/`): here every
+        /// character of a string is escaped, by UTF-16 unit in either hex case or by its short form.
+        #[test]
+        fn reads_every_escape_as_serde_json_does(
+            s in any::<String>(),
+            upper in proptest::collection::vec(any::<bool>(), 0..64),
+            short in proptest::collection::vec(any::<bool>(), 0..64),
+        ) {
+            let mut text = String::from("\"");
+            for (k, c) in s.chars().enumerate() {
+                let short_form = match c {
+                    '"' => Some("\\\""), '\\' => Some("\\\\"), '/' => Some("\\/"), '\u{8}' => Some("\\b"),
+                    '\u{c}' => Some("\\f"), '\n' => Some("\\n"), '\r' => Some("\\r"), '\t' => Some("\\t"),
+                    _ => None,
+                };
+                match short_form {
+                    Some(e) if short.get(k).copied().unwrap_or(true) => text += e,
+                    _ => {
+                        for unit in c.encode_utf16(&mut [0; 2]) {
+                            text += &if upper.get(k).copied().unwrap_or(false) {
+                                format!("\\u{unit:04X}")
+                            } else {
+                                format!("\\u{unit:04x}")
+                            };
+                        }
+                    }
+                }
+            }
+            text.push('"');
+            prop_assert_eq!(ours(&text).ok(), Some(Value::String(s)), "{}", text);
+            let (got, want) = both(&text);
+            prop_assert_eq!(got, want);
         }
 
         #[test]

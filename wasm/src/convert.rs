@@ -14,7 +14,7 @@
 //!
 //! Must not: interpret chart semantics (that is core's job) or panic on any input.
 
-use chartgate_core::json::ParseErrorKind;
+use chartgate_core::json::{ParseErrorKind, MAX_DEPTH};
 use chartgate_core::{Issue, IssueCode, PathSegment};
 use js_sys::{Array, JsString, Reflect, JSON};
 use serde::Serialize;
@@ -193,7 +193,7 @@ pub fn decode_json(v: &JsValue, path: &[PathSegment]) -> Result<Value, Failure> 
     let text = checked_string(text, path, "the value's JSON text")?;
     chartgate_core::json::parse(&text).map_err(|e| {
         let message = match e.kind {
-            ParseErrorKind::TooDeep => "value nests 128 or more levels deep".to_owned(),
+            ParseErrorKind::TooDeep => format!("value nests {MAX_DEPTH} or more levels deep"),
             _ => format!("value is not readable as JSON: {e}"),
         };
         Failure::new(IssueCode::InvalidType, path.to_vec(), message)
