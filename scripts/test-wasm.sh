@@ -3,9 +3,11 @@
 # it), then tests the wasm crate and the npm package:
 #   1. wasm-bindgen-test in node and in headless Chromium (vectors byte-identical to native, bad input);
 #   2. clippy for wasm32;
-#   3. wasm-pack builds (shipped pkg/ and test-only pkg-conformance/), tsc, .d.ts snapshot drift;
+#   3. wasm-pack builds (shipped pkg/, test-only pkg-conformance/, bench-only pkg-probes/), tsc,
+#      .d.ts snapshot drift, the 100,000 B gzip download budget;
 #   4. `npm pack`, installed into test/node_modules, then node --test: the package imported by name
-#      in node, the vectors again, types, a static page and a Vite build in headless Chromium.
+#      in node, the vectors again, types, a static page and Vite and webpack builds in headless
+#      Chromium, and smoke runs of the bench runners.
 # Exits non-zero on any failure.
 #
 #   bash scripts/test-wasm.sh                 install what is missing, then test
