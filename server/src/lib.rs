@@ -47,6 +47,6 @@ pub async fn serve(
     axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await?;
-    state.ledger.flush().await;
+    state.drain(std::time::Duration::from_secs(10)).await;
     Ok(())
 }

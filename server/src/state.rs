@@ -147,6 +147,17 @@ impl AppState {
     pub fn next_session_id(&self) -> String {
         self.ids.next("sess")
     }
+
+    /// The last step of a graceful shutdown, after the listener stopped accepting: finishes what
+    /// must outlive the connections (answers in flight, then the ledger), bounded by `deadline`.
+    pub async fn drain(&self, deadline: std::time::Duration) {
+        if tokio::time::timeout(deadline, self.ledger.flush())
+            .await
+            .is_err()
+        {
+            tracing::error!("the ledger did not flush within the shutdown deadline");
+        }
+    }
 }
 
 /// Decrements the in-flight count on drop (also when a client disconnects mid-request).
