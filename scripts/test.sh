@@ -19,6 +19,8 @@ rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup ta
 step "system packages"
 need_apt=()
 command -v promtool >/dev/null || need_apt+=(prometheus)
+# The server's Redis tests start a real redis-server on a free loopback port (stopped by PID).
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

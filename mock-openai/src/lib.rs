@@ -50,6 +50,14 @@ pub struct Behavior {
     pub cached_tokens: u32,
     /// Pause between streamed chunks.
     pub chunk_interval_ms: u64,
+    /// Streamed text and tool-call arguments go out in pieces of this many characters (default:
+    /// text word by word, arguments in two halves).
+    pub fragment_chars: Option<usize>,
+    /// Streaming: after this many chunks, send nothing more and keep the connection open (an
+    /// upstream that stalls).
+    pub stall_after_chunks: Option<usize>,
+    /// Streaming: after this many chunks, break the connection mid-body (an upstream that dies).
+    pub break_after_chunks: Option<usize>,
 }
 
 impl Default for Behavior {
@@ -66,6 +74,9 @@ impl Default for Behavior {
             completion_tokens: None,
             cached_tokens: 0,
             chunk_interval_ms: 0,
+            fragment_chars: None,
+            stall_after_chunks: None,
+            break_after_chunks: None,
         }
     }
 }
@@ -459,28 +470,34 @@ fn stream_response(
     if b.garble {
         events.push("data: {\"id\": \"broken\", \"choices\": [\n\n".to_owned());
     }
-    for word in b.text.split_inclusive(' ') {
-        events.push(chunk(id, model, json!({"content": word}), None));
+    let text_pieces: Vec<String> = match b.fragment_chars {
+        Some(n) => pieces(&b.text, n),
+        None => b.text.split_inclusive(' ').map(str::to_owned).collect(),
+    };
+    for piece in text_pieces {
+        events.push(chunk(id, model, json!({"content": piece}), None));
     }
     let finish = if let Some(args) = tool_args {
-        let mid = args
-            .char_indices()
-            .nth(args.chars().count() / 2)
-            .map_or(0, |(i, _)| i);
-        let (a, z) = args.split_at(mid);
-        events.push(chunk(
-            id,
-            model,
-            json!({"tool_calls": [{"index": 0, "id": "call_mock_1", "type": "function",
-                                    "function": {"name": b.tool_name, "arguments": a}}]}),
-            None,
-        ));
-        events.push(chunk(
-            id,
-            model,
-            json!({"tool_calls": [{"index": 0, "function": {"arguments": z}}]}),
-            None,
-        ));
+        let parts = match b.fragment_chars {
+            Some(n) => pieces(&args, n),
+            None => {
+                let mid = args
+                    .char_indices()
+                    .nth(args.chars().count() / 2)
+                    .map_or(0, |(i, _)| i);
+                let (a, z) = args.split_at(mid);
+                vec![a.to_owned(), z.to_owned()]
+            }
+        };
+        for (i, part) in parts.into_iter().enumerate() {
+            let call = if i == 0 {
+                json!({"index": 0, "id": "call_mock_1", "type": "function",
+                       "function": {"name": b.tool_name, "arguments": part}})
+            } else {
+                json!({"index": 0, "function": {"arguments": part}})
+            };
+            events.push(chunk(id, model, json!({"tool_calls": [call]}), None));
+        }
         "tool_calls"
     } else {
         "stop"
@@ -493,9 +510,26 @@ fn stream_response(
     }
     events.push("data: [DONE]\n\n".to_owned());
     let interval = Duration::from_millis(b.chunk_interval_ms);
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::convert::Infallible>>(4);
+    let (stall, brk) = (b.stall_after_chunks, b.break_after_chunks);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
     tokio::spawn(async move {
         for (i, e) in events.into_iter().enumerate() {
+            if stall == Some(i) {
+                // Hold the connection open, sending nothing, until the client gives up.
+                tx.closed().await;
+                return;
+            }
+            if brk == Some(i) {
+                // Let the chunks before the break reach the client first (a connection that
+                // dies after it started answering, not before).
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let _ = tx
+                    .send(Err(std::io::Error::other(
+                        "mock: connection broken on purpose",
+                    )))
+                    .await;
+                return;
+            }
             if i > 0 && !interval.is_zero() {
                 tokio::time::sleep(interval).await;
             }
@@ -510,6 +544,12 @@ fn stream_response(
         .header(header::CACHE_CONTROL, "no-cache")
         .body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// `s` in pieces of at most `n` characters (at least one).
+fn pieces(s: &str, n: usize) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    chars.chunks(n.max(1)).map(|c| c.iter().collect()).collect()
 }
 
 /// A minimal `Stream` over an mpsc receiver (avoids a tokio-stream dependency).

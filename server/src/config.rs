@@ -87,6 +87,8 @@ struct RawConfig {
     routing: RawRouting,
     users: RawUsers,
     flags: RawFlags,
+    stream: crate::stream::RawStreamConfig,
+    redis: crate::redis::RawRedisConfig,
 }
 
 #[derive(Deserialize)]
@@ -155,6 +157,7 @@ struct RawLlm {
     max_completion_tokens: u32,
     temperature: Option<f32>,
     system_prompt: Option<String>,
+    max_response_bytes: usize,
 }
 
 impl Default for RawLlm {
@@ -167,6 +170,7 @@ impl Default for RawLlm {
             max_completion_tokens: 800,
             temperature: None,
             system_prompt: None,
+            max_response_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -366,6 +370,8 @@ pub struct Config {
     pub routing: RoutingConfig,
     pub users: UsersConfig,
     pub flags: FlagsConfig,
+    pub stream: crate::stream::StreamConfig,
+    pub redis: crate::redis::RedisConfig,
 }
 
 /// HTTP listener and request bounds.
@@ -440,6 +446,8 @@ pub struct LlmConfig {
     pub max_completion_tokens: u32,
     pub temperature: Option<f32>,
     pub system_prompt: String,
+    /// A model's answer (whole, or all of a stream's deltas) is cut at this many bytes.
+    pub max_response_bytes: usize,
 }
 
 /// USD per 1M tokens.
@@ -799,6 +807,16 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
         };
         return Err(ConfigError::invalid(key, "must be greater than 0"));
     }
+    if raw.llm.max_response_bytes == 0 {
+        return Err(ConfigError::invalid(
+            "llm.max_response_bytes",
+            "must be greater than 0",
+        ));
+    }
+    let stream = crate::stream::StreamConfig::try_from(raw.stream)
+        .map_err(|(key, message)| ConfigError::invalid(key, message))?;
+    let redis = crate::redis::RedisConfig::try_from(raw.redis)
+        .map_err(|(key, message)| ConfigError::invalid(key, message))?;
     if raw.llm.max_completion_tokens == 0 {
         return Err(ConfigError::invalid(
             "llm.max_completion_tokens",
@@ -987,6 +1005,7 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
                 .llm
                 .system_prompt
                 .unwrap_or_else(|| DEFAULT_SYSTEM_PROMPT.to_owned()),
+            max_response_bytes: raw.llm.max_response_bytes,
         },
         models,
         prices: Prices(prices),
@@ -1017,6 +1036,8 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
             prefer_structured_percent: raw.flags.prefer_structured_chart_commands.rollout_percent,
             structured_objects_percent: raw.flags.enable_structured_chart_objects.rollout_percent,
         },
+        stream,
+        redis,
     })
 }
 

@@ -34,6 +34,16 @@ pub enum ErrorCode {
     UpstreamUnavailable,
     /// The store is not reachable (readiness).
     NotReady,
+    /// `stream.max_concurrent` streams are running.
+    TooManyStreams,
+    /// No such stream (unknown, expired, or another caller's).
+    StreamNotFound,
+    /// The answer outgrew its stream's bounds.
+    StreamLimit,
+    /// The answer's task went away before it ended (shutdown).
+    Interrupted,
+    /// A stream held by another replica cannot be read: Redis does not answer.
+    StreamStoreUnavailable,
     /// A bug: a broken invariant or a task that died.
     Internal,
 }
@@ -52,6 +62,11 @@ impl ErrorCode {
             ErrorCode::UpstreamTimeout => "upstream_timeout",
             ErrorCode::UpstreamUnavailable => "upstream_unavailable",
             ErrorCode::NotReady => "not_ready",
+            ErrorCode::TooManyStreams => "too_many_streams",
+            ErrorCode::StreamNotFound => "stream_not_found",
+            ErrorCode::StreamLimit => "stream_limit",
+            ErrorCode::Interrupted => "interrupted",
+            ErrorCode::StreamStoreUnavailable => "stream_store_unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -63,11 +78,15 @@ impl ErrorCode {
             ErrorCode::InvalidField => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::NotFound | ErrorCode::StreamNotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::UpstreamError => StatusCode::BAD_GATEWAY,
+            ErrorCode::UpstreamError | ErrorCode::StreamLimit => StatusCode::BAD_GATEWAY,
             ErrorCode::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
-            ErrorCode::UpstreamUnavailable | ErrorCode::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::UpstreamUnavailable
+            | ErrorCode::NotReady
+            | ErrorCode::TooManyStreams
+            | ErrorCode::Interrupted
+            | ErrorCode::StreamStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -3,8 +3,9 @@
 //! Owns I/O and orchestration: HTTP (axum), the model providers, routing and breakers, metrics,
 //! SQLite. It never decides what a chart command is; core does. Module map (see
 //! `../shared/STYLE.md` and `docs/routing.md`): `config` (the only reader of the environment),
-//! `error` (the one status match), `pipeline` (the one orchestration), `http`, `routing`, `llm`,
-//! `metrics`, `store`, `flags`, `state`, `telemetry`, `clock`.
+//! `error` (the one status match), `pipeline` (the one orchestration, as events), `stream` (event
+//! logs, resume, SSE), `http`, `routing`, `llm`, `metrics`, `store`, `flags`, `state`,
+//! `telemetry`, `clock`.
 
 pub mod clock;
 pub mod config;
@@ -14,9 +15,11 @@ pub mod http;
 pub mod llm;
 pub mod metrics;
 pub mod pipeline;
+pub mod redis;
 pub mod routing;
 pub mod state;
 pub mod store;
+pub mod stream;
 pub mod telemetry;
 
 pub use config::Config;
@@ -44,9 +47,12 @@ pub async fn serve(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     state.drain(std::time::Duration::from_secs(10)).await;
     Ok(())
 }

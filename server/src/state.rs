@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::routing::Breakers;
 use crate::store::ledger::LedgerWriter;
 use crate::store::{Store, StoreError};
+use crate::stream::StreamRegistry;
 use chartgate_core::Understanding;
 use std::hash::{BuildHasher, Hasher};
 use std::ops::Deref;
@@ -45,6 +46,12 @@ pub struct Inner {
     /// The provider of the model path (`offline` when no model is configured).
     pub provider: Arc<dyn Provider>,
     pub breakers: Breakers,
+    /// Streams kept for resume, and the concurrent-stream cap.
+    pub streams: StreamRegistry,
+    /// The shared Redis tier, when `redis.url` is set.
+    pub redis: Option<crate::redis::Redis>,
+    /// Every answer's task; graceful shutdown waits for them (`drain`).
+    pub tasks: tokio_util::task::TaskTracker,
     pub understand: Understander,
     ids: IdGenerator,
     pub started: Instant,
@@ -99,17 +106,24 @@ impl StateBuilder {
         };
         let now = Instant::now();
         let breakers = Breakers::new(config.routing.breaker, &models, now);
-        Ok(AppState(Arc::new(Inner {
+        let streams = StreamRegistry::new(config.stream);
+        let redis = crate::redis::Redis::new(&config.redis, metrics.clone());
+        let state = AppState(Arc::new(Inner {
             config,
             metrics,
             store,
             ledger,
             provider,
             breakers,
+            streams,
+            redis,
+            tasks: tokio_util::task::TaskTracker::new(),
             understand: self.understand,
             ids: IdGenerator::new(),
             started: now,
-        })))
+        }));
+        spawn_sweeper(&state);
+        Ok(state)
     }
 }
 
@@ -148,16 +162,57 @@ impl AppState {
         self.ids.next("sess")
     }
 
-    /// The last step of a graceful shutdown, after the listener stopped accepting: finishes what
-    /// must outlive the connections (answers in flight, then the ledger), bounded by `deadline`.
+    /// A new stream id: `str_` + 32 hex digits, 128 bits no other caller can guess (ids are the
+    /// first check of a resume; the owner is the second).
+    pub fn next_stream_id(&self) -> String {
+        self.ids.unguessable("str")
+    }
+
+    /// The last step of a graceful shutdown, after the listener stopped accepting: waits for the
+    /// answers in flight (their settlement writes ledger rows), then flushes the ledger, both
+    /// within `deadline`. Answers still running at the deadline are cut; each is logged.
     pub async fn drain(&self, deadline: std::time::Duration) {
-        if tokio::time::timeout(deadline, self.ledger.flush())
+        let until = tokio::time::Instant::now() + deadline;
+        self.tasks.close();
+        if tokio::time::timeout_at(until, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                running = self.tasks.len(),
+                "answers still running at the shutdown deadline"
+            );
+        }
+        if tokio::time::timeout_at(until, self.ledger.flush())
             .await
             .is_err()
         {
             tracing::error!("the ledger did not flush within the shutdown deadline");
         }
     }
+}
+
+/// Sweeps expired streams about once a second, for as long as the state lives.
+fn spawn_sweeper(state: &AppState) {
+    let weak = Arc::downgrade(&state.0);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(inner) = weak.upgrade() else { return };
+            inner.streams.sweep(Instant::now());
+            let (held, bytes) = inner.streams.held();
+            inner
+                .metrics
+                .sse_streams_held
+                .set(i64::try_from(held).unwrap_or(i64::MAX));
+            inner
+                .metrics
+                .sse_held_bytes
+                .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
+    });
 }
 
 /// Decrements the in-flight count on drop (also when a client disconnects mid-request).
@@ -190,6 +245,19 @@ impl IdGenerator {
             prefix: h.finish(),
             counter: AtomicU64::new(0),
         }
+    }
+
+    /// `kind_` + 32 hex digits from the standard library's randomly keyed hasher (SipHash with
+    /// a fresh random key per call), mixed with the counter.
+    fn unguessable(&self, kind: &str) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let half = |salt: u64| {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(self.prefix ^ salt);
+            h.write_u64(n);
+            h.finish()
+        };
+        format!("{kind}_{:016x}{:016x}", half(1), half(2))
     }
 
     fn next(&self, kind: &str) -> String {

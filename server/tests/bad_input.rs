@@ -14,6 +14,7 @@ use common::bounded;
 use serde_json::Value;
 use tower::ServiceExt;
 
+#[derive(Clone)]
 struct Case {
     name: &'static str,
     method: Method,
@@ -349,6 +350,18 @@ fn cases() -> Vec<Case> {
     );
     text.content_type = Some("text/plain");
     v.push(text);
+    // The stream endpoint takes the same body: every bad /ask body is refused there too, before
+    // any event, with the same status and code.
+    let stream: Vec<Case> = v
+        .iter()
+        .filter(|c| c.method == Method::POST && c.uri == "/ask")
+        .map(|c| Case {
+            uri: "/api/agent/stream".to_owned(),
+            ..c.clone()
+        })
+        .collect();
+    assert!(stream.len() > 20);
+    v.extend(stream);
     v
 }
 

@@ -1,16 +1,20 @@
 //! Thin handlers: extract, call the pipeline or a capability, respond.
 
-use super::extract::{ApiQuery, JsonBody, RequestId};
-use super::wire::{parse_id, AskBody, FlagsQuery};
+use super::extract::{ApiQuery, JsonBody, PeerAddr, RequestId};
+use super::wire::{parse_id, AskBody, FlagsQuery, ResumeQuery};
 use crate::error::{AppError, ErrorCode};
 use crate::flags;
-use crate::pipeline::{self, PipelineError};
+use crate::pipeline::{self, AskInput, Delivery, PipelineError};
 use crate::state::AppState;
-use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
+use crate::stream::EventLog;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Upstream time of an answer, for the gateway-overhead metric (set on ask responses).
@@ -19,19 +23,17 @@ pub struct UpstreamTime(pub Duration);
 
 impl From<PipelineError> for AppError {
     fn from(e: PipelineError) -> AppError {
-        match e {
-            PipelineError::Upstream { last, .. } => {
-                let code = if last == crate::llm::FailureKind::Timeout {
-                    ErrorCode::UpstreamTimeout
-                } else {
-                    ErrorCode::UpstreamError
-                };
-                AppError::new(code, e.to_string())
-            }
-            PipelineError::Unavailable {
-                retry_after_secs, ..
-            } => AppError::new(ErrorCode::UpstreamUnavailable, e.to_string())
-                .with_retry_after(retry_after_secs),
+        let code = match e.code() {
+            "upstream_timeout" => ErrorCode::UpstreamTimeout,
+            "upstream_unavailable" => ErrorCode::UpstreamUnavailable,
+            "stream_limit" => ErrorCode::StreamLimit,
+            "interrupted" => ErrorCode::Interrupted,
+            _ => ErrorCode::UpstreamError,
+        };
+        let err = AppError::new(code, e.to_string());
+        match e.retry_after() {
+            Some(secs) => err.with_retry_after(secs),
+            None => err,
         }
     }
 }
@@ -48,6 +50,154 @@ pub async fn ask(
     let mut res = Json(out).into_response();
     res.extensions_mut().insert(UpstreamTime(upstream));
     Ok(res)
+}
+
+/// `POST /api/agent/stream`: the answer as Server-Sent Events (`docs/streaming.md`).
+pub async fn stream(
+    State(state): State<AppState>,
+    RequestId(request_id): RequestId,
+    PeerAddr(addr): PeerAddr,
+    JsonBody(body): JsonBody<AskBody>,
+) -> Result<Response, AppError> {
+    let input = body.into_input(&state.config.server.limits)?;
+    let owner = pipeline::owner_of(&input, addr);
+    let started =
+        pipeline::start(&state, input, request_id, owner, Delivery::Streamed).map_err(|e| {
+            state
+                .metrics
+                .sse_stream_errors
+                .with_label_values(&["too_many_streams"])
+                .inc();
+            AppError::new(ErrorCode::TooManyStreams, e.to_string()).with_retry_after(1)
+        })?;
+    Ok(sse_response(&state, started.log, 0))
+}
+
+/// `GET /api/agent/stream/{stream_id}` with `Last-Event-ID`: replays the events after it, then
+/// continues live. Unknown, expired and other callers' streams are all 404 `stream_not_found`.
+pub async fn resume(
+    State(state): State<AppState>,
+    Path(stream_id): Path<String>,
+    PeerAddr(addr): PeerAddr,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ResumeQuery>,
+) -> Result<Response, AppError> {
+    let count = |outcome: &str| {
+        state
+            .metrics
+            .sse_resumes
+            .with_label_values(&[outcome])
+            .inc()
+    };
+    let max = state.config.server.limits.max_id_chars;
+    let probe = AskInput {
+        query: String::new(),
+        history: Vec::new(),
+        session_id: parse_id("session_id", q.session_id, max)?,
+        user_id: parse_id("user_id", q.user_id, max)?,
+        chart_context: None,
+    };
+    let owner = pipeline::owner_of(&probe, addr);
+    let not_found = || {
+        AppError::new(
+            ErrorCode::StreamNotFound,
+            "no such stream (it may have expired)",
+        )
+    };
+    if !plausible_stream_id(&stream_id) {
+        count("not_found");
+        return Err(not_found());
+    }
+    let log = match (state.streams.get(&stream_id), &state.redis) {
+        (Some(local), _) => Some(local).filter(|log| log.owner == owner),
+        // Not on this replica: another one may have it in Redis.
+        (None, Some(redis)) => {
+            match crate::stream::mirror::open_remote(
+                redis,
+                &stream_id,
+                &owner,
+                state.config.stream.retain,
+            )
+            .await
+            {
+                Ok(found) => found,
+                Err(e) => {
+                    count("unavailable");
+                    tracing::warn!(error = %e, "cannot read a stream from redis");
+                    return Err(AppError::new(
+                        ErrorCode::StreamStoreUnavailable,
+                        "the stream is not on this server and the shared stream store does not answer; retry",
+                    )
+                    .with_retry_after(1));
+                }
+            }
+        }
+        (None, None) => None,
+    };
+    let Some(log) = log else {
+        count("not_found");
+        return Err(not_found());
+    };
+    let after = match parse_last_event_id(&headers, log.last_id()) {
+        Ok(n) => n,
+        Err(e) => {
+            count("bad_last_event_id");
+            return Err(e);
+        }
+    };
+    count("ok");
+    Ok(sse_response(&state, log, after))
+}
+
+/// Stream ids are `str_` and 32 lower-case hex digits; anything else is not looked up.
+fn plausible_stream_id(id: &str) -> bool {
+    id.len() == 36
+        && id.starts_with("str_")
+        && id[4..]
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// `Last-Event-ID`: absent means from the start; otherwise a decimal id no greater than `last`.
+fn parse_last_event_id(headers: &HeaderMap, last: u64) -> Result<u64, AppError> {
+    let values: Vec<_> = headers.get_all("last-event-id").iter().collect();
+    let raw = match values.as_slice() {
+        [] => return Ok(0),
+        [one] => one.to_str().unwrap_or("").trim(),
+        _ => {
+            return Err(AppError::invalid_field(
+                "Last-Event-ID: sent more than once",
+            ))
+        }
+    };
+    let n: u64 = if !raw.is_empty() && raw.len() <= 20 && raw.bytes().all(|b| b.is_ascii_digit()) {
+        raw.parse().map_err(|_| {
+            AppError::invalid_field("Last-Event-ID: expected an event id (a decimal number)")
+        })?
+    } else {
+        return Err(AppError::invalid_field(
+            "Last-Event-ID: expected an event id (a decimal number)",
+        ));
+    };
+    if n > last {
+        return Err(AppError::invalid_field(format!(
+            "Last-Event-ID: {n} is beyond the stream's last event ({last})"
+        )));
+    }
+    Ok(n)
+}
+
+fn sse_response(state: &AppState, log: Arc<EventLog>, after: u64) -> Response {
+    let body = crate::stream::sse::body(log, after, state.config.stream.keep_alive, &state.metrics);
+    (
+        [
+            (CONTENT_TYPE, "text/event-stream"),
+            (CACHE_CONTROL, "no-cache"),
+        ],
+        [("x-accel-buffering", "no")],
+        Body::from_stream(body),
+    )
+        .into_response()
 }
 
 /// `GET /api/flags?user_id=…&session_id=…`: the caller's effective flags and the rollout figures.

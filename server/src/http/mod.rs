@@ -26,6 +26,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/agent/orchestrate", post(handlers::ask))
         .route("/ask", post(handlers::ask))
+        .route("/api/agent/stream", post(handlers::stream))
+        .route("/api/agent/stream/{stream_id}", get(handlers::resume))
         .route("/api/flags", get(handlers::flags))
         .route("/health", get(handlers::health))
         .route("/ready", get(handlers::ready))

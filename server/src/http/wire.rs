@@ -54,6 +54,16 @@ pub struct FlagsQuery {
     pub session_id: Option<String>,
 }
 
+/// `GET /api/agent/stream/{stream_id}` query: who is resuming (see `docs/streaming.md`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeQuery {
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub session_id: Option<String>,
+}
+
 /// Validates an id (`user_id`, `session_id`): empty means absent; at most `max` characters;
 /// no control characters.
 pub fn parse_id(field: &str, raw: Option<String>, max: usize) -> Result<Option<String>, AppError> {

@@ -6,22 +6,28 @@
 //! tool calls' raw argument strings untouched: validating them is core's job, in the pipeline.
 //! One attempt per call, bounded by the configured timeout; no retries here (the pipeline walks
 //! the fallback chain). The API key comes from config (which read it from the environment).
+//!
+//! [`Provider::stream`] asks for `stream: true` with `stream_options.include_usage` and maps each
+//! chunk to [`Delta`]s; chunks are read leniently (only the fields used), so OpenAI-compatible
+//! local servers that leave out `id`, `created` or `object` work too. Every response body, whole
+//! or streamed, is cut at `llm.max_response_bytes` (a [`FailureKind::TooLarge`]).
 
 use super::{
-    BoxFuture, ChartContext, Completion, FailureKind, ModelRequest, Provider, ProviderError, Role,
-    ToolCall,
+    BoxFuture, ChartContext, Completion, Delta, DeltaStream, FailureKind, ModelRequest, Provider,
+    ProviderError, Role, ToolCall,
 };
 use crate::config::{LlmConfig, Usage};
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
-use async_openai::middleware::ReqwestService;
+use async_openai::middleware::HttpRequestFactory;
 use async_openai::types::chat::{
     ChatCompletionMessageToolCalls, ChatCompletionRequestAssistantMessage,
     ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
     ChatCompletionRequestUserMessage, CreateChatCompletionResponse,
 };
 use async_openai::Client;
-use serde::Serialize;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::time::Duration;
 
@@ -50,6 +56,74 @@ struct ChatRequest<'a> {
     max_completion_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// One streamed chunk, read leniently: only what becomes a [`Delta`].
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    usage: Option<ChunkUsage>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Option<ChunkDelta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChunkDelta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<ChunkToolCall>>,
+}
+
+#[derive(Deserialize)]
+struct ChunkToolCall {
+    #[serde(default)]
+    index: u32,
+    #[serde(default)]
+    function: Option<ChunkFunction>,
+}
+
+#[derive(Deserialize)]
+struct ChunkFunction {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChunkUsage {
+    #[serde(default)]
+    prompt_tokens: u32,
+    #[serde(default)]
+    completion_tokens: u32,
+    #[serde(default)]
+    prompt_tokens_details: Option<ChunkUsageDetails>,
+}
+
+#[derive(Deserialize)]
+struct ChunkUsageDetails {
+    #[serde(default)]
+    cached_tokens: Option<u32>,
 }
 
 impl std::fmt::Debug for OpenAiProvider {
@@ -95,8 +169,25 @@ impl OpenAiProvider {
             .with_project_id("");
         // Replace async-openai's default executor, which retries 429/5xx/connect errors with
         // backoff: retries would hide failures from the breakers and delay the fallback chain.
-        let client =
-            Client::build(http.clone(), config).with_http_service(ReqwestService::new(http));
+        // The replacement sends once and bounds the response body (whole or streamed).
+        let max = cfg.max_response_bytes;
+        let transport = http.clone();
+        let service = tower::service_fn(move |factory: HttpRequestFactory| {
+            let transport = transport.clone();
+            async move {
+                let request = factory.build().await?;
+                let response = transport
+                    .execute(request)
+                    .await
+                    .map_err(OpenAIError::Reqwest)?;
+                let response: http::Response<reqwest::Body> = response.into();
+                Ok::<_, OpenAIError>(reqwest::Response::from(
+                    response
+                        .map(|body| reqwest::Body::wrap(http_body_util::Limited::new(body, max))),
+                ))
+            }
+        });
+        let client = Client::build(http, config).with_http_service(service);
         Ok(OpenAiProvider {
             client,
             tools: serde_json::value::to_raw_value(&[chartgate_core::chart_commands_tool()])
@@ -105,7 +196,12 @@ impl OpenAiProvider {
         })
     }
 
-    fn build_request<'a>(&'a self, model: &'a str, req: &ModelRequest) -> ChatRequest<'a> {
+    fn build_request<'a>(
+        &'a self,
+        model: &'a str,
+        req: &ModelRequest,
+        stream: bool,
+    ) -> ChatRequest<'a> {
         let mut messages = Vec::with_capacity(req.history.len() + 2);
         messages.push(ChatCompletionRequestMessage::System(
             ChatCompletionRequestSystemMessage::from(system_text(req)),
@@ -129,6 +225,10 @@ impl OpenAiProvider {
             tools: &self.tools,
             max_completion_tokens: req.max_completion_tokens,
             temperature: req.temperature,
+            stream,
+            stream_options: stream.then_some(StreamOptions {
+                include_usage: true,
+            }),
         }
     }
 }
@@ -163,19 +263,99 @@ impl Provider for OpenAiProvider {
         request: &'a ModelRequest,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
         Box::pin(async move {
-            let body = self.build_request(model, request);
+            let body = self.build_request(model, request, false);
             let chat = self.client.chat();
             let call = chat.create_byot::<_, CreateChatCompletionResponse>(body);
             match tokio::time::timeout(self.timeout, call).await {
-                Err(_) => Err(ProviderError::new(
-                    FailureKind::Timeout,
-                    format!("no answer within {} ms", self.timeout.as_millis()),
-                )),
+                Err(_) => Err(timed_out(self.timeout)),
                 Ok(Err(e)) => Err(classify(&e)),
                 Ok(Ok(resp)) => completion(resp),
             }
         })
     }
+
+    fn stream<'a>(
+        &'a self,
+        model: &'a str,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<DeltaStream, ProviderError>> {
+        Box::pin(async move {
+            let body = self.build_request(model, request, true);
+            let chat = self.client.chat();
+            let call = chat.create_stream_byot::<_, Chunk>(body);
+            let chunks = match tokio::time::timeout(self.timeout, call).await {
+                Err(_) => return Err(timed_out(self.timeout)),
+                Ok(Err(e)) => return Err(classify(&e)),
+                Ok(Ok(chunks)) => chunks,
+            };
+            let deltas = chunks.flat_map(|chunk| {
+                futures_util::stream::iter(match chunk {
+                    Ok(c) => deltas(c).into_iter().map(Ok).collect(),
+                    Err(e) => vec![Err(classify(&e))],
+                })
+            });
+            let stream: DeltaStream = Box::pin(deltas);
+            Ok(stream)
+        })
+    }
+}
+
+fn timed_out(timeout: Duration) -> ProviderError {
+    ProviderError::new(
+        FailureKind::Timeout,
+        format!("no answer within {} ms", timeout.as_millis()),
+    )
+}
+
+/// The deltas of one streamed chunk, in a fixed order: text, tool-call fragments, finish, usage.
+fn deltas(c: Chunk) -> Vec<Delta> {
+    let mut out = Vec::new();
+    for choice in c.choices {
+        if let Some(d) = choice.delta {
+            if let Some(t) = d.content.or(d.refusal).filter(|t| !t.is_empty()) {
+                out.push(Delta::Text(t));
+            }
+            for call in d.tool_calls.unwrap_or_default() {
+                let (name, arguments) = match call.function {
+                    Some(f) => (f.name, f.arguments.unwrap_or_default()),
+                    None => (None, String::new()),
+                };
+                if name.is_some() || !arguments.is_empty() {
+                    out.push(Delta::ToolCall {
+                        index: call.index,
+                        name,
+                        arguments,
+                    });
+                }
+            }
+        }
+        if let Some(f) = choice.finish_reason {
+            out.push(Delta::Finish(f));
+        }
+    }
+    if let Some(u) = c.usage {
+        out.push(Delta::Usage(Usage {
+            prompt_tokens: u.prompt_tokens,
+            completion_tokens: u.completion_tokens,
+            cached_tokens: u
+                .prompt_tokens_details
+                .and_then(|d| d.cached_tokens)
+                .unwrap_or(0),
+        }));
+    }
+    out
+}
+
+/// Whether `e`'s source chain holds the body limit's error.
+fn is_too_large(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// Maps an async-openai error onto a bounded failure kind.
@@ -186,10 +366,12 @@ fn classify(e: &OpenAIError) -> ProviderError {
             match s {
                 429 => FailureKind::RateLimited,
                 408 => FailureKind::Timeout,
+                400 | 404 | 413 | 422 => FailureKind::BadRequest,
                 500..=599 => FailureKind::ServerError,
                 _ => FailureKind::ClientError,
             }
         }
+        OpenAIError::Reqwest(r) if is_too_large(r) => FailureKind::TooLarge,
         OpenAIError::Reqwest(r) if r.is_timeout() => FailureKind::Timeout,
         OpenAIError::Reqwest(r) if r.is_decode() || r.is_body() => FailureKind::BadResponse,
         OpenAIError::Reqwest(_) => FailureKind::Connect,
@@ -216,6 +398,10 @@ fn completion(resp: CreateChatCompletionResponse) -> Result<Completion, Provider
             "chat completion without choices",
         ));
     };
+    let finish_reason = choice
+        .finish_reason
+        .and_then(|f| serde_json::to_value(f).ok())
+        .and_then(|v| v.as_str().map(str::to_owned));
     let msg = choice.message;
     let tool_calls = msg
         .tool_calls
@@ -244,6 +430,7 @@ fn completion(resp: CreateChatCompletionResponse) -> Result<Completion, Provider
         text: msg.content.or(msg.refusal).unwrap_or_default(),
         tool_calls,
         usage,
+        finish_reason,
     })
 }
 
@@ -290,7 +477,7 @@ mod tests {
             max_completion_tokens: 50,
             temperature: None,
         };
-        let body = serde_json::to_value(p.build_request("gpt-4o", &req)).unwrap();
+        let body = serde_json::to_value(p.build_request("gpt-4o", &req, false)).unwrap();
         assert_eq!(body["model"], "gpt-4o");
         assert_eq!(body["messages"][0]["role"], "system");
         assert!(body["messages"][0]["content"]
@@ -302,5 +489,9 @@ mod tests {
         assert_eq!(body["tools"][0]["function"]["name"], "chart_commands");
         assert!(body.get("temperature").is_none());
         assert_eq!(body["max_completion_tokens"], 50);
+        assert!(body.get("stream").is_none());
+        let streamed = serde_json::to_value(p.build_request("gpt-4o", &req, true)).unwrap();
+        assert_eq!(streamed["stream"], true);
+        assert_eq!(streamed["stream_options"]["include_usage"], true);
     }
 }

@@ -48,6 +48,38 @@ pub struct Metrics {
     pub tool_calls: IntCounterVec,
     pub gateway_overhead: HistogramVec,
     pub ledger_writes: IntCounterVec,
+    pub sse_connections_active: IntGauge,
+    pub sse_streams: IntCounterVec,
+    pub sse_ttfb: Histogram,
+    pub sse_first_command: Histogram,
+    pub sse_chunk_interval: Histogram,
+    pub sse_events: IntCounterVec,
+    pub sse_resumes: IntCounterVec,
+    pub sse_stream_errors: IntCounterVec,
+    pub sse_streams_held: IntGauge,
+    pub sse_held_bytes: IntGauge,
+    pub redis_operations: IntCounterVec,
+}
+
+/// Redis operations (`redis_operations_total{op}`).
+pub const REDIS_OPS: [&str; 3] = ["stream_mirror", "stream_read", "ping"];
+
+/// Outcomes of an SSE connection (`sse_streams_total`).
+pub const SSE_OUTCOMES: [&str; 3] = ["done", "error", "client_gone"];
+
+/// Outcomes of a resume request (`sse_resumes_total`).
+pub const RESUME_OUTCOMES: [&str; 4] = ["ok", "not_found", "bad_last_event_id", "unavailable"];
+
+fn histogram(r: &Registry, name: &str, help: &str, buckets: &[f64]) -> Histogram {
+    reg(
+        r,
+        Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets.to_vec()))
+            .expect("valid histogram"),
+    )
+}
+
+fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
+    reg(r, IntGauge::new(name, help).expect("valid gauge"))
 }
 
 fn reg<M: prometheus::core::Collector + Clone + 'static>(r: &Registry, m: M) -> M {
@@ -237,6 +269,69 @@ impl Metrics {
                 "Ledger rows written to SQLite, by outcome (ok, error).",
                 &["outcome"],
             ),
+            sse_connections_active: gauge(
+                &r,
+                "sse_connections_active",
+                "SSE connections open (new streams and resumes).",
+            ),
+            sse_streams: counter_vec(
+                &r,
+                "sse_streams_total",
+                "SSE connections ended, by outcome (done, error, client_gone).",
+                &["outcome"],
+            ),
+            sse_ttfb: histogram(
+                &r,
+                "sse_ttfb_seconds",
+                "Streamed answers: time from the request to the first content event.",
+                &LATENCY_BUCKETS,
+            ),
+            sse_first_command: histogram(
+                &r,
+                "sse_first_command_seconds",
+                "Streamed answers: time from the request to the first chart_command event.",
+                &LATENCY_BUCKETS,
+            ),
+            sse_chunk_interval: histogram(
+                &r,
+                "sse_chunk_interval_seconds",
+                "Streamed answers: time between consecutive content events.",
+                &LATENCY_BUCKETS,
+            ),
+            sse_events: counter_vec(
+                &r,
+                "sse_events_total",
+                "Events written to SSE connections, by type (resumes count again).",
+                &["type"],
+            ),
+            sse_resumes: counter_vec(
+                &r,
+                "sse_resumes_total",
+                "Stream resume requests, by outcome (ok, not_found, bad_last_event_id, unavailable).",
+                &["outcome"],
+            ),
+            sse_stream_errors: counter_vec(
+                &r,
+                "sse_stream_errors_total",
+                "Streamed answers that ended with an error event, by code.",
+                &["code"],
+            ),
+            sse_streams_held: gauge(
+                &r,
+                "sse_streams_held",
+                "Streams kept in memory for resume (running and finished).",
+            ),
+            sse_held_bytes: gauge(
+                &r,
+                "sse_held_bytes",
+                "Bytes of serialized events kept for resume.",
+            ),
+            redis_operations: counter_vec(
+                &r,
+                "redis_operations_total",
+                "Redis operations by operation and outcome (ok, error: down, unreachable or over redis.timeout_ms).",
+                &["op", "outcome"],
+            ),
             registry: r,
         };
         m.prefill(models);
@@ -265,6 +360,23 @@ impl Metrics {
         }
         for outcome in ["ok", "error"] {
             self.ledger_writes.with_label_values(&[outcome]);
+        }
+        for outcome in SSE_OUTCOMES {
+            self.sse_streams.with_label_values(&[outcome]);
+        }
+        for t in crate::pipeline::event::Event::TYPES {
+            self.sse_events.with_label_values(&[t]);
+        }
+        for outcome in RESUME_OUTCOMES {
+            self.sse_resumes.with_label_values(&[outcome]);
+        }
+        for op in REDIS_OPS {
+            for outcome in ["ok", "error"] {
+                self.redis_operations.with_label_values(&[op, outcome]);
+            }
+        }
+        for code in crate::pipeline::PipelineError::CODES {
+            self.sse_stream_errors.with_label_values(&[code]);
         }
         for model in models {
             self.breaker_state

@@ -168,3 +168,193 @@ pub fn sum_where(text: &str, metric: &str, labels: &[(&str, &str)]) -> f64 {
         .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
         .sum()
 }
+
+/// One SSE event as a client sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SseEvent {
+    pub id: u64,
+    pub data: Value,
+}
+
+/// Parses a complete `text/event-stream` body (comments skipped). Every event must carry an
+/// `id:` and one JSON `data:` line.
+pub fn parse_sse(body: &str) -> Vec<SseEvent> {
+    body.split("\n\n")
+        .filter_map(|block| {
+            let mut id = None;
+            let mut data = None;
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id: ") {
+                    id = Some(v.parse::<u64>().unwrap());
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    assert!(data.is_none(), "two data lines in {block:?}");
+                    data = Some(serde_json::from_str::<Value>(v).unwrap());
+                } else {
+                    assert!(
+                        line.is_empty() || line.starts_with(':'),
+                        "unexpected line {line:?}"
+                    );
+                }
+            }
+            match (id, data) {
+                (Some(id), Some(data)) => Some(SseEvent { id, data }),
+                (None, None) => None,
+                other => panic!("incomplete event {other:?} in {block:?}"),
+            }
+        })
+        .collect()
+}
+
+/// An open SSE response read incrementally.
+pub struct SseReader {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    resp: reqwest::Response,
+    buf: String,
+    pub comments: usize,
+}
+
+impl SseReader {
+    pub async fn open(req: reqwest::RequestBuilder) -> SseReader {
+        let resp = bounded(req.send()).await.unwrap();
+        SseReader {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            resp,
+            buf: String::new(),
+            comments: 0,
+        }
+    }
+
+    /// The next event, or `None` at the end of the body.
+    pub async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut parsed = parse_sse(&block);
+                if block.trim_start().starts_with(':') && parsed.is_empty() {
+                    self.comments += 1;
+                    continue;
+                }
+                assert_eq!(parsed.len(), 1, "{block:?}");
+                return parsed.pop();
+            }
+            match bounded(self.resp.chunk()).await.unwrap() {
+                Some(bytes) => self.buf.push_str(std::str::from_utf8(&bytes).unwrap()),
+                None => {
+                    assert!(self.buf.trim().is_empty(), "trailing bytes {:?}", self.buf);
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Every remaining event.
+    pub async fn rest(&mut self) -> Vec<SseEvent> {
+        let mut out = Vec::new();
+        while let Some(e) = self.next().await {
+            out.push(e);
+        }
+        out
+    }
+
+    /// The error body of a refused stream.
+    pub async fn json(self) -> Value {
+        bounded(self.resp.json::<Value>()).await.unwrap()
+    }
+}
+
+impl TestServer {
+    /// `POST /api/agent/stream` with `body`.
+    pub async fn stream(&self, body: &Value) -> SseReader {
+        SseReader::open(self.http.post(self.url("/api/agent/stream")).json(body)).await
+    }
+
+    /// `GET /api/agent/stream/{id}` with an optional `Last-Event-ID` and query.
+    pub async fn resume(&self, id: &str, last: Option<&str>, query: &str) -> SseReader {
+        let mut req = self
+            .http
+            .get(self.url(&format!("/api/agent/stream/{id}{query}")));
+        if let Some(l) = last {
+            req = req.header("last-event-id", l);
+        }
+        SseReader::open(req).await
+    }
+}
+
+/// A real `redis-server` on a free loopback port, stopped (by its PID) on drop.
+pub struct RedisProcess {
+    pub port: u16,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl RedisProcess {
+    /// Starts `redis-server` (Debian's package; `scripts/test.sh` installs it) and waits until it
+    /// answers PING.
+    pub fn start() -> RedisProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (scripts/test.sh installs it)");
+        let r = RedisProcess {
+            port,
+            child,
+            _dir: dir,
+        };
+        let deadline = std::time::Instant::now() + LIMIT;
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                use std::io::{Read, Write};
+                let _ = s.write_all(b"PING\r\n");
+                let mut buf = [0u8; 16];
+                if s.read(&mut buf)
+                    .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+                {
+                    return r;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server now (a Redis that goes down mid-run).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
