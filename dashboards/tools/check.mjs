@@ -14,6 +14,9 @@
 //   node check.mjs metrics SCRAPE
 //       every metric a dashboard or rule names (through recording rules) is a family of the
 //       scrape, and docs/metrics.md lists exactly the scrape's families.
+//   node check.mjs deploy [COMPOSE]
+//       the compose file parses as YAML, has the chartgate, prometheus, alertmanager and grafana
+//       services, every host path it mounts exists, and Grafana mounts every dashboard.
 //   node check.mjs test-copies OUT_DIR WEBHOOK_BASE FOR
 //       the end-to-end test's copies of the rules and alertmanager.yml: only timing changes
 //       (every `for:` becomes FOR, 5m windows become 30s, Alertmanager waits and intervals
@@ -201,6 +204,22 @@ function testCopies() {
   console.log(`test copies in ${out}: for ${forValue}, 30s windows, receivers at ${base}/<receiver>`);
 }
 
+function deploy() {
+  const file = args[0] ?? join(ROOT, 'deploy', 'compose.yml');
+  const base = join(ROOT, 'deploy'); // paths in the file are relative to deploy/
+  const c = YAML.parse(readFileSync(file, 'utf8'));
+  const services = Object.keys(c?.services ?? {});
+  for (const s of ['chartgate', 'prometheus', 'alertmanager', 'grafana']) if (!services.includes(s)) problem(`compose: no ${s} service`);
+  for (const [name, s] of Object.entries(c?.services ?? {}))
+    for (const v of s.volumes ?? []) {
+      const src = String(v).split(':')[0];
+      if (src.startsWith('.') && !existsSync(join(base, src))) problem(`compose: ${name} mounts ${src}, which does not exist`);
+    }
+  const grafanaMounts = (c?.services?.grafana?.volumes ?? []).map(String);
+  for (const { file: f } of dashboards()) if (!grafanaMounts.some((v) => v.startsWith(`../dashboards/${f}:`))) problem(`compose: grafana does not mount dashboards/${f}`);
+  finish(`compose: services ${services.join(', ')}; every mounted path exists; Grafana mounts every dashboard`);
+}
+
 function finish(ok) {
   if (problems.length) {
     for (const p of problems) console.error(p);
@@ -209,7 +228,7 @@ function finish(ok) {
   console.log(ok);
 }
 
-const commands = { lint, promql, metrics, exprs, 'test-copies': testCopies };
+const commands = { lint, promql, metrics, exprs, deploy, 'test-copies': testCopies };
 if (!commands[cmd]) {
   console.error(`usage: node check.mjs ${Object.keys(commands).join('|')} ...`);
   process.exit(2);
