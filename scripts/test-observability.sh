@@ -90,6 +90,7 @@ node -e '
   const p = d.panels.find((p) => p.type !== "row"); delete p.description; delete p.fieldConfig.defaults.unit;
   fs.writeFileSync(f, JSON.stringify(d));' "$WORK/bad-dash/cost.json"
 expect_fail "a panel without description and unit (lint)" "${CHECK[@]}" lint "$WORK/bad-dash"
+expect_fail "a hand-edited dashboard (drift)" node "$TOOLS_DIR/generate.mjs" --check --dir "$WORK/bad-dash"
 
 # The schema: ts-json-schema-generator over the Dashboard type of @grafana/schema (the raw
 # dashboard types, additionalProperties false), then ajv.
@@ -119,7 +120,18 @@ expect_fail "an unbalanced PromQL query (promtool)" promtool check rules "$WORK/
 step "rules: check, unit tests, mutations"
 "${CHECK[@]}" lint >/dev/null
 promtool check rules alerts/recording.rules.yml alerts/chartgate.rules.yml
-promtool test rules alerts/tests/*.test.yml
+# One promtool per test file, in parallel (each takes 1-3 s on a busy machine).
+unit_pids=()
+unit_files=(alerts/tests/*.test.yml)
+for f in "${unit_files[@]}"; do
+  promtool test rules "$f" >"$WORK/unit.$(basename "$f").out" 2>&1 &
+  unit_pids+=($!)
+done
+for i in "${!unit_files[@]}"; do
+  f=${unit_files[$i]}
+  wait "${unit_pids[$i]}" || { cat "$WORK/unit.$(basename "$f").out" >&2; fail "promtool test rules $f failed"; }
+done
+echo "promtool test rules: ${#unit_files[@]} files, every test passed"
 # Each mutation changes one threshold, window, duration or matcher; its alert's unit tests must
 # fail. Mutants are written first, then tested in parallel (promtool takes ~1-3 s per file here).
 MUTANTS=()

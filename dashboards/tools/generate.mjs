@@ -4,6 +4,7 @@
 //
 //   node dashboards/tools/generate.mjs            # rewrite dashboards/*.json
 //   node dashboards/tools/generate.mjs --check    # exit 1 when a committed file differs (drift)
+//   node dashboards/tools/generate.mjs --check --dir DIR   # the same against DIR's files
 //
 // The JSON files are committed (Grafana provisioning reads them as they are); never edit them by
 // hand. Schema validation, the promtool parse check and the live-scrape check of every query are
@@ -13,7 +14,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const OUT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dirArg = process.argv.indexOf('--dir');
+const OUT = dirArg > 0 ? process.argv[dirArg + 1] : join(dirname(fileURLToPath(import.meta.url)), '..');
 
 // Every query filters on the two variables; `$__rate_interval` adapts to the scrape interval.
 const SEL = 'job=~"$job", instance=~"$instance"';
