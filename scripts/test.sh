@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README): installs what the tests need when missing (idempotent, from the
 # package registries only), then runs formatting, lints, the dependency boundary check, every
-# Rust test, and the wasm/browser suites. Exits non-zero on the first failure.
+# Rust test, the wasm/browser suites and the observability checks. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -49,5 +49,8 @@ if [ -f scripts/test-wasm.sh ]; then
   step "wasm, node and browser tests"
   bash scripts/test-wasm.sh
 fi
+
+step "observability: dashboards, rules, Alertmanager, live scrape, end-to-end alert"
+bash scripts/test-observability.sh
 
 step "all tests passed"

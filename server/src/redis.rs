@@ -220,7 +220,7 @@ mod tests {
             ..RawRedisConfig::default()
         })
         .unwrap();
-        let metrics = Metrics::new(&[]);
+        let metrics = Metrics::new(&crate::config::Config::defaults().models);
         let r = Redis::new(&cfg, metrics.clone()).unwrap();
         let t = std::time::Instant::now();
         let e = r

@@ -6,7 +6,7 @@
 //! that need a given intent), everything else is the real thing.
 
 use crate::config::{Config, ProviderKind};
-use crate::llm::offline::{OfflineProvider, OFFLINE_MODEL};
+use crate::llm::offline::OfflineProvider;
 use crate::llm::openai::{BuildError, OpenAiProvider};
 use crate::llm::Provider;
 use crate::metrics::Metrics;
@@ -92,9 +92,7 @@ impl StateBuilder {
                 source,
             })?;
         let models = config.models.all_models();
-        let mut labelled = models.clone();
-        labelled.push(OFFLINE_MODEL.to_owned());
-        let metrics = Metrics::new(&labelled);
+        let metrics = Metrics::new(&config.models);
         let ledger = LedgerWriter::spawn(&store, metrics.clone(), config.store.ledger_queue)
             .map_err(|source| StartupError::Store {
                 path: config.store.path.display().to_string(),

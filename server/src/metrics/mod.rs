@@ -6,8 +6,8 @@
 //! never a user id, a raw path or free text. `docs/metrics.md` lists them all.
 
 use crate::llm::FailureKind;
-use crate::routing::BreakerState;
-use chartgate_core::IssueCode;
+use crate::routing::{BreakerState, ModelTier, TierChains};
+use chartgate_core::{Intent, IssueCode};
 use prometheus::{
     CounterVec, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
@@ -23,6 +23,28 @@ const LATENCY_BUCKETS: [f64; 16] = [
 const FAST_BUCKETS: [f64; 12] = [
     0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 ];
+
+/// The HTTP route table as `(method, route template)`, mirrored from `http::router` (this module
+/// must not import axum): prefilled so request panels and rules see zeros before the first request.
+/// The observability test (`scripts/test-observability.sh`) fails when a served route is missing here.
+pub const HTTP_ROUTES: [(&str, &str); 8] = [
+    ("POST", "/api/agent/orchestrate"),
+    ("POST", "/ask"),
+    ("POST", "/api/agent/stream"),
+    ("GET", "/api/agent/stream/{stream_id}"),
+    ("GET", "/api/flags"),
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/metrics"),
+];
+
+/// The routes that answer asks (and so record `gateway_overhead_seconds`).
+const ASK_ROUTES: [&str; 3] = ["/api/agent/orchestrate", "/ask", "/api/agent/stream"];
+
+/// The label of answers that no upstream model produced (core's fast path, the offline provider):
+/// used as `model` and `tier` of `model_selections_total` only, never on an upstream or breaker
+/// series.
+const OFFLINE_LABEL: &str = "offline";
 
 /// Every metric handle. Cloning is cheap (handles are reference-counted).
 #[derive(Clone)]
@@ -113,9 +135,10 @@ fn histogram_vec(
 }
 
 impl Metrics {
-    /// Registers every metric. `models` are the configured model names (plus `offline`), used to
-    /// pre-create label sets so dashboards see zeros rather than missing series.
-    pub fn new(models: &[String]) -> Metrics {
+    /// Registers every metric. `chains` are the configured model chains: their models and tiers
+    /// pre-create label sets so dashboards and `absent()` rules see zeros from the first scrape
+    /// rather than missing series.
+    pub fn new(chains: &TierChains) -> Metrics {
         let r = Registry::new();
         let build = reg(
             &r,
@@ -334,11 +357,22 @@ impl Metrics {
             ),
             registry: r,
         };
-        m.prefill(models);
+        m.prefill(chains);
         m
     }
 
-    fn prefill(&self, models: &[String]) {
+    /// Creates every label set known at start-up, at zero. Families whose labels are only known
+    /// per request (the HTTP status beyond 200) still start with at least one series each, so
+    /// every family is in the first scrape.
+    fn prefill(&self, chains: &TierChains) {
+        for (method, route) in HTTP_ROUTES {
+            self.http_requests
+                .with_label_values(&[method, route, "200"]);
+            self.http_duration.with_label_values(&[method, route]);
+        }
+        for route in ASK_ROUTES {
+            self.gateway_overhead.with_label_values(&[route]);
+        }
         for reason in FailureKind::ALL
             .iter()
             .map(|k| k.as_str())
@@ -378,12 +412,46 @@ impl Metrics {
         for code in crate::pipeline::PipelineError::CODES {
             self.sse_stream_errors.with_label_values(&[code]);
         }
-        for model in models {
+        // Any intent can reach any tier (caller caps and load shedding move it down), and any
+        // model of a tier's chain can answer for that tier.
+        for intent in Intent::ALL.map(Intent::as_str) {
+            self.model_selections
+                .with_label_values(&[intent, OFFLINE_LABEL, OFFLINE_LABEL]);
+            for tier in ModelTier::ALL {
+                for model in chains.chain(tier) {
+                    self.model_selections.with_label_values(&[
+                        intent,
+                        model.as_str(),
+                        tier.as_str(),
+                    ]);
+                }
+            }
+        }
+        for model in chains.all_models() {
+            let model = model.as_str();
             self.breaker_state
-                .with_label_values(&[model.as_str()])
+                .with_label_values(&[model])
                 .set(BreakerState::Closed.gauge());
-            self.upstream_requests
-                .with_label_values(&[model.as_str(), "ok"]);
+            for to in [
+                BreakerState::Closed,
+                BreakerState::HalfOpen,
+                BreakerState::Open,
+            ] {
+                self.breaker_transitions
+                    .with_label_values(&[model, to.as_str()]);
+            }
+            self.upstream_requests.with_label_values(&[model, "ok"]);
+            for kind in FailureKind::ALL.map(FailureKind::as_str) {
+                self.upstream_requests.with_label_values(&[model, kind]);
+                self.upstream_errors.with_label_values(&[model, kind]);
+            }
+            self.upstream_duration.with_label_values(&[model]);
+            for intent in Intent::ALL.map(Intent::as_str) {
+                for kind in ["prompt", "completion", "cached"] {
+                    self.tokens.with_label_values(&[model, intent, kind]);
+                }
+                self.cost_usd.with_label_values(&[model, intent]);
+            }
         }
     }
 
@@ -412,9 +480,18 @@ impl Metrics {
 mod tests {
     use super::*;
 
+    fn chains(cheap: &[&str], mid: &[&str], premium: &[&str]) -> TierChains {
+        let v = |s: &[&str]| s.iter().map(|m| (*m).to_owned()).collect();
+        TierChains {
+            cheap: v(cheap),
+            mid: v(mid),
+            premium: v(premium),
+        }
+    }
+
     #[test]
     fn renders_every_family_with_prefilled_labels() {
-        let m = Metrics::new(&["gpt-4o".to_owned()]);
+        let m = Metrics::new(&chains(&[], &["gpt-4o"], &[]));
         m.http_requests
             .with_label_values(&["GET", "/health", "200"])
             .inc();
@@ -436,9 +513,92 @@ mod tests {
 
     #[test]
     fn two_instances_do_not_collide() {
-        let a = Metrics::new(&[]);
-        let b = Metrics::new(&[]);
+        let a = Metrics::new(&chains(&[], &[], &[]));
+        let b = Metrics::new(&chains(&[], &[], &[]));
         a.http_in_flight.inc();
         assert!(b.render().contains("http_requests_in_flight 0"));
+    }
+
+    /// Every family is in a fresh exposition (a dashboard or an `absent()` rule never misreads a
+    /// new deployment), and each upstream family has the configured models, never `offline`.
+    #[test]
+    fn every_family_is_exported_from_start_with_known_label_sets() {
+        let m = Metrics::new(&chains(&["gpt-4o-mini"], &["gpt-4o", "gpt-4o-mini"], &[]));
+        let text = m.render();
+        let families: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        for family in [
+            "http_requests_total",
+            "http_request_duration_seconds",
+            "http_requests_in_flight",
+            "gateway_overhead_seconds",
+            "chartgate_asks_in_flight",
+            "model_selections_total",
+            "model_fallbacks_total",
+            "model_routing_duration_seconds",
+            "model_tier_downgrades_total",
+            "circuit_breaker_state",
+            "circuit_breaker_transitions_total",
+            "openai_requests_total",
+            "openai_request_duration_seconds",
+            "openai_errors_total",
+            "openai_tokens_total",
+            "openai_cost_usd_total",
+            "chart_commands_emitted_total",
+            "chart_command_validation_issues_total",
+            "chart_tool_calls_total",
+            "ledger_writes_total",
+            "chartgate_build_info",
+            "sse_connections_active",
+            "sse_streams_total",
+            "sse_ttfb_seconds",
+            "sse_first_command_seconds",
+            "sse_chunk_interval_seconds",
+            "sse_events_total",
+            "sse_resumes_total",
+            "sse_stream_errors_total",
+            "sse_streams_held",
+            "sse_held_bytes",
+            "redis_operations_total",
+        ] {
+            assert!(families.contains(&family), "{family} missing from\n{text}");
+        }
+        assert_eq!(
+            families.len(),
+            32,
+            "a new family needs a line above: {families:?}"
+        );
+        for series in [
+            "http_requests_total{method=\"POST\",route=\"/ask\",status=\"200\"} 0",
+            "http_request_duration_seconds_count{method=\"GET\",route=\"/health\"} 0",
+            "gateway_overhead_seconds_count{route=\"/api/agent/orchestrate\"} 0",
+            "openai_request_duration_seconds_count{model=\"gpt-4o-mini\"} 0",
+            "openai_errors_total{model=\"gpt-4o\",reason=\"server_error\"} 0",
+            "openai_requests_total{model=\"gpt-4o\",outcome=\"timeout\"} 0",
+            "openai_tokens_total{intent=\"educational\",kind=\"cached\",model=\"gpt-4o\"} 0",
+            "openai_cost_usd_total{intent=\"general_query\",model=\"gpt-4o-mini\"} 0",
+            "circuit_breaker_state{model=\"gpt-4o\"} 0",
+            "circuit_breaker_transitions_total{model=\"gpt-4o-mini\",to=\"open\"} 0",
+            "model_selections_total{intent=\"chart_command\",model=\"offline\",tier=\"offline\"} 0",
+            "model_selections_total{intent=\"price_only\",model=\"gpt-4o-mini\",tier=\"mid\"} 0",
+        ] {
+            assert!(text.contains(series), "missing {series} in\n{text}");
+        }
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let upstream = ["openai_", "circuit_breaker_"]
+                .iter()
+                .any(|p| line.starts_with(p));
+            assert!(
+                !(upstream && line.contains("model=\"offline\"")),
+                "the offline answerer is not an upstream model: {line}"
+            );
+        }
+        assert!(
+            !text.contains("tier=\"premium\""),
+            "no premium chain, no premium series"
+        );
     }
 }

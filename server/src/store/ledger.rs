@@ -226,7 +226,11 @@ mod tests {
     async fn rows_are_committed_by_flush_and_read_back_newest_first() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("l.sqlite3")).unwrap();
-        let metrics = Metrics::new(&[]);
+        let metrics = Metrics::new(&crate::routing::TierChains {
+            cheap: vec![],
+            mid: vec![],
+            premium: vec![],
+        });
         let w = LedgerWriter::spawn(&store, metrics.clone(), 4).unwrap();
         for i in 0..10 {
             w.record(entry(i)).await;
