@@ -22,6 +22,16 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// A `Content-Type` other than JSON.
     UnsupportedMediaType,
+    /// The request's framing is broken: an invalid or repeated `Content-Length`, both
+    /// `Content-Length` and `Transfer-Encoding`, an unparsable request head.
+    InvalidRequest,
+    /// The request body did not arrive within `server.body_timeout_ms`.
+    RequestTimeout,
+    /// The request target is longer than `server.max_uri_bytes`.
+    UriTooLong,
+    /// The request head is larger than `server.max_header_bytes` or has more than
+    /// `server.max_headers` header lines.
+    HeadersTooLarge,
     /// No such route.
     NotFound,
     /// The route exists but not with this method.
@@ -46,6 +56,10 @@ impl ErrorCode {
             ErrorCode::InvalidField => "invalid_field",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::UriTooLong => "uri_too_long",
+            ErrorCode::HeadersTooLarge => "headers_too_large",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::UpstreamError => "upstream_error",
@@ -63,6 +77,10 @@ impl ErrorCode {
             ErrorCode::InvalidField => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::UriTooLong => StatusCode::URI_TOO_LONG,
+            ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::UpstreamError => StatusCode::BAD_GATEWAY,
@@ -78,6 +96,9 @@ impl ErrorCode {
             400 => ErrorCode::MalformedJson,
             404 => ErrorCode::NotFound,
             405 => ErrorCode::MethodNotAllowed,
+            408 => ErrorCode::RequestTimeout,
+            414 => ErrorCode::UriTooLong,
+            431 => ErrorCode::HeadersTooLarge,
             413 => ErrorCode::PayloadTooLarge,
             415 => ErrorCode::UnsupportedMediaType,
             422 => ErrorCode::InvalidField,
@@ -162,6 +183,9 @@ mod tests {
             ErrorCode::InvalidField,
             ErrorCode::PayloadTooLarge,
             ErrorCode::UnsupportedMediaType,
+            ErrorCode::RequestTimeout,
+            ErrorCode::UriTooLong,
+            ErrorCode::HeadersTooLarge,
             ErrorCode::NotFound,
             ErrorCode::MethodNotAllowed,
             ErrorCode::UpstreamError,

@@ -24,6 +24,15 @@ const FAST_BUCKETS: [f64; 12] = [
     0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 ];
 
+/// The `reason` label values of `http_connections_refused_total`, created at zero at start.
+pub const REFUSAL_REASONS: [&str; 5] = [
+    "per_address_cap",
+    "total_cap",
+    "header_timeout",
+    "body_timeout",
+    "write_timeout",
+];
+
 /// Every metric handle. Cloning is cheap (handles are reference-counted).
 #[derive(Clone)]
 pub struct Metrics {
@@ -31,6 +40,8 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
     pub http_in_flight: IntGauge,
+    pub connections_active: IntGauge,
+    pub connections_refused: IntCounterVec,
     pub asks_in_flight: IntGauge,
     pub model_selections: IntCounterVec,
     pub model_fallbacks: IntCounterVec,
@@ -115,6 +126,21 @@ impl Metrics {
                 &r,
                 IntGauge::new("http_requests_in_flight", "HTTP requests being handled.")
                     .expect("valid gauge"),
+            ),
+            connections_active: reg(
+                &r,
+                IntGauge::new(
+                    "http_connections_active",
+                    "Open client TCP connections admitted by the listener.",
+                )
+                .expect("valid gauge"),
+            ),
+            connections_refused: counter_vec(
+                &r,
+                "http_connections_refused_total",
+                "Client connections closed by the front door, by reason (per_address_cap, \
+                 total_cap, header_timeout, body_timeout, write_timeout).",
+                &["reason"],
             ),
             asks_in_flight: reg(
                 &r,
@@ -244,6 +270,9 @@ impl Metrics {
     }
 
     fn prefill(&self, models: &[String]) {
+        for reason in REFUSAL_REASONS {
+            self.connections_refused.with_label_values(&[reason]);
+        }
         for reason in FailureKind::ALL
             .iter()
             .map(|k| k.as_str())
@@ -317,6 +346,9 @@ mod tests {
             "circuit_breaker_state{model=\"gpt-4o\"} 0",
             "chart_command_validation_issues_total{code=\"invalid_symbol\"} 0",
             "chartgate_build_info",
+            "http_connections_active 0",
+            "http_connections_refused_total{reason=\"per_address_cap\"} 0",
+            "http_connections_refused_total{reason=\"body_timeout\"} 0",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }
