@@ -87,6 +87,21 @@ struct RawConfig {
     routing: RawRouting,
     users: RawUsers,
     flags: RawFlags,
+    auth: RawAuth,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAuth {
+    anonymous: String,
+}
+
+impl Default for RawAuth {
+    fn default() -> Self {
+        RawAuth {
+            anonymous: "allow".into(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -390,6 +405,16 @@ pub struct Config {
     pub routing: RoutingConfig,
     pub users: UsersConfig,
     pub flags: FlagsConfig,
+    pub auth: AuthConfig,
+}
+
+/// Callers: API keys (in the store) and the admin key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// Whether requests without an API key are answered (as the anonymous tier).
+    pub allow_anonymous: bool,
+    /// From `CHARTGATE_AUTH__ADMIN_KEY` only; `None`: no admin access at all.
+    pub admin_key: Option<Secret>,
 }
 
 /// HTTP listener and request bounds.
@@ -686,7 +711,11 @@ const ENV_SHORTCUTS: [(&str, &str); 8] = [
 ];
 
 /// Variables read elsewhere in this module (not key overrides).
-const ENV_SPECIAL: [&str; 2] = ["CHARTGATE_CONFIG", "CHARTGATE_OPENAI_API_KEY"];
+const ENV_SPECIAL: [&str; 3] = [
+    "CHARTGATE_CONFIG",
+    "CHARTGATE_OPENAI_API_KEY",
+    "CHARTGATE_AUTH__ADMIN_KEY",
+];
 
 /// Applies overrides: shortcuts, the generic `CHARTGATE_SECTION__KEY` form, and the legacy flag
 /// names `PREFER_STRUCTURED_CHART_COMMANDS` / `ENABLE_STRUCTURED_CHART_OBJECTS` (true/false or a
@@ -827,6 +856,27 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
                 format!("expected \"text\" or \"json\", got {other:?}"),
             ))
         }
+    };
+
+    let allow_anonymous = match raw.auth.anonymous.as_str() {
+        "allow" => true,
+        "deny" => false,
+        other => {
+            return Err(ConfigError::invalid(
+                "auth.anonymous",
+                format!("expected \"allow\" or \"deny\", got {other:?}"),
+            ))
+        }
+    };
+    let admin_key = match env.get("CHARTGATE_AUTH__ADMIN_KEY").map(|k| k.trim()) {
+        None | Some("") => None,
+        Some(k) if k.len() < 32 => {
+            return Err(ConfigError::Env {
+                var: "CHARTGATE_AUTH__ADMIN_KEY".into(),
+                message: "must be at least 32 characters (use a random value)".into(),
+            })
+        }
+        Some(k) => Some(Secret::new(k)),
     };
 
     let api_key = env
@@ -1079,6 +1129,10 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
         users: UsersConfig {
             default_tier: raw.users.default_tier,
             tiers: raw.users.tiers.into_iter().collect(),
+        },
+        auth: AuthConfig {
+            allow_anonymous,
+            admin_key,
         },
         flags: FlagsConfig {
             prefer_structured_percent: raw.flags.prefer_structured_chart_commands.rollout_percent,
@@ -1390,6 +1444,23 @@ mod tests {
         assert!(ok.server.cors.allow_credentials);
         let wild = load_str("[server]\ncors_origins = [\"*\"]\n", &[]).unwrap();
         assert_eq!(wild.server.cors.origins, vec!["*"]);
+    }
+
+    #[test]
+    fn the_admin_key_comes_from_the_environment_only() {
+        let e = load_str("[auth]\nadmin_key = \"x\"\n", &[]).unwrap_err();
+        assert_eq!(e.key(), "auth.admin_key", "{e}");
+        let key = "k".repeat(40);
+        let c = Config::load(None, &env(&[("CHARTGATE_AUTH__ADMIN_KEY", &key)])).unwrap();
+        assert_eq!(c.auth.admin_key.as_ref().unwrap().expose(), key);
+        assert!(!format!("{c:?}").contains(&key));
+        let short = Config::load(None, &env(&[("CHARTGATE_AUTH__ADMIN_KEY", "short")]));
+        assert_eq!(short.unwrap_err().key(), "CHARTGATE_AUTH__ADMIN_KEY");
+        assert!(Config::defaults().auth.allow_anonymous);
+        let deny = load_str("[auth]\nanonymous = \"deny\"\n", &[]).unwrap();
+        assert!(!deny.auth.allow_anonymous);
+        let e = load_str("[auth]\nanonymous = \"maybe\"\n", &[]).unwrap_err();
+        assert_eq!(e.key(), "auth.anonymous");
     }
 
     #[test]

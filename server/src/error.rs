@@ -32,6 +32,10 @@ pub enum ErrorCode {
     /// The request head is larger than `server.max_header_bytes` or has more than
     /// `server.max_headers` header lines.
     HeadersTooLarge,
+    /// No API key where one is required, or a key that is unknown or revoked.
+    Unauthorized,
+    /// A valid caller without the right (an admin endpoint without the admin key).
+    Forbidden,
     /// No such route.
     NotFound,
     /// The route exists but not with this method.
@@ -60,6 +64,8 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::UriTooLong => "uri_too_long",
             ErrorCode::HeadersTooLarge => "headers_too_large",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::UpstreamError => "upstream_error",
@@ -81,6 +87,8 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::UriTooLong => StatusCode::URI_TOO_LONG,
             ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::UpstreamError => StatusCode::BAD_GATEWAY,
@@ -94,6 +102,8 @@ impl ErrorCode {
     pub fn from_status(status: StatusCode) -> ErrorCode {
         match status.as_u16() {
             400 => ErrorCode::MalformedJson,
+            401 => ErrorCode::Unauthorized,
+            403 => ErrorCode::Forbidden,
             404 => ErrorCode::NotFound,
             405 => ErrorCode::MethodNotAllowed,
             408 => ErrorCode::RequestTimeout,
@@ -105,7 +115,7 @@ impl ErrorCode {
             502 => ErrorCode::UpstreamError,
             503 => ErrorCode::UpstreamUnavailable,
             504 => ErrorCode::UpstreamTimeout,
-            401..=499 => ErrorCode::InvalidField,
+            400..=499 if status.is_client_error() => ErrorCode::InvalidField,
             _ => ErrorCode::Internal,
         }
     }
@@ -184,6 +194,8 @@ mod tests {
             ErrorCode::PayloadTooLarge,
             ErrorCode::UnsupportedMediaType,
             ErrorCode::RequestTimeout,
+            ErrorCode::Unauthorized,
+            ErrorCode::Forbidden,
             ErrorCode::UriTooLong,
             ErrorCode::HeadersTooLarge,
             ErrorCode::NotFound,

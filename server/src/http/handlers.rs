@@ -1,5 +1,6 @@
 //! Thin handlers: extract, call the pipeline or a capability, respond.
 
+use super::auth::Caller;
 use super::extract::{ApiQuery, JsonBody, RequestId};
 use super::wire::{parse_id, AskBody, FlagsQuery};
 use crate::error::{AppError, ErrorCode};
@@ -36,13 +37,18 @@ impl From<PipelineError> for AppError {
     }
 }
 
-/// `POST /api/agent/orchestrate` and `POST /ask`.
+/// `POST /api/agent/orchestrate` and `POST /ask`. With an API key the caller is the key's user:
+/// the body's `user_id` is replaced, never trusted.
 pub async fn ask(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
+    caller: Caller,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<Response, AppError> {
-    let input = body.into_input(&state.config.server.limits)?;
+    let mut input = body.into_input(&state.config.server.limits)?;
+    if let Caller::Key(owner) = caller {
+        input.user_id = Some(owner.user_id);
+    }
     let out = pipeline::ask(&state, input, request_id).await?;
     let upstream = out.upstream;
     let mut res = Json(out).into_response();

@@ -4,6 +4,7 @@
 //! Handlers extract, call the pipeline (or a capability), and respond; nothing here decides what
 //! a chart command is or which model answers.
 
+pub mod auth;
 pub mod body;
 pub mod cors;
 pub mod extract;
