@@ -1,5 +1,5 @@
-//! The command line: `serve` (the HTTP service, handed to `main::serve`) and the tools over core
-//! (spec §8): `normalize`, `understand`, `schema`.
+//! The command line: `serve` (the HTTP service, handed to `main::serve`), `keys` (API keys in
+//! the store) and the tools over core (spec §8): `normalize`, `understand`, `schema`.
 //!
 //! The tools print exactly what the wasm package returns for the same input (compact JSON, one
 //! line). Exit code 0 whenever a result is printed (issues included); 2 for unreadable input.
@@ -49,6 +49,34 @@ enum Cmd {
     Schema,
     /// Run the HTTP service (defaults: 127.0.0.1:8080, ./data/chartgate.sqlite3, offline provider).
     Serve(ServeArgs),
+    /// Manage API keys in the store (`store.path` of the config; `CHARTGATE_DB` overrides).
+    Keys {
+        /// TOML config file (else `CHARTGATE_CONFIG`, else embedded defaults).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        cmd: KeysCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Create a key; prints it once on stdout (only its SHA-256 is stored).
+    Create {
+        /// The user id the key stands for.
+        #[arg(long)]
+        user: String,
+        /// `standard` or `premium`.
+        #[arg(long)]
+        tier: String,
+        /// A note for `keys list` (where the key is used).
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List keys (id, user, tier, label, created, last use, revoked); never the keys themselves.
+    List,
+    /// Revoke a key by its id (`key_…`, from `keys list`).
+    Revoke { id: String },
 }
 
 /// Options of `chartgate serve`; everything else comes from the config file and `CHARTGATE_*`.
@@ -91,12 +119,90 @@ pub fn run() -> ExitCode {
         Cmd::Understand { text } => to_json(&understand(&text)),
         Cmd::Schema => to_json(&chart_command_schema()),
         Cmd::Serve(args) => return crate::serve(args),
+        Cmd::Keys { config, cmd } => return keys(config.as_deref(), cmd),
     };
     let mut stdout = std::io::stdout().lock();
     match writeln!(stdout, "{out}") {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("chartgate: cannot write output: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `chartgate keys …`: exit code 2 for configuration or argument errors, 1 for store failures.
+fn keys(config: Option<&std::path::Path>, cmd: KeysCmd) -> ExitCode {
+    use chartgate_server::store::{keys as k, Store};
+    let config = match chartgate_server::config::Config::load(
+        config,
+        &chartgate_server::config::env_snapshot(),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("chartgate keys: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let conn = match Store::open(&config.store.path).and_then(|s| s.connect()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("chartgate keys: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = match cmd {
+        KeysCmd::Create { user, tier, label } => {
+            let tier = match k::parse_key_tier(&tier) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("chartgate keys create: --tier: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match k::create(&conn, &user, tier, label.as_deref()) {
+                Ok(created) => {
+                    println!("{}", created.secret.expose());
+                    eprintln!(
+                        "created {} for user {} ({}); the key above is shown only now",
+                        created.id,
+                        user.trim(),
+                        tier.as_str()
+                    );
+                    Ok(())
+                }
+                Err(e @ k::KeyError::UserId) => {
+                    eprintln!("chartgate keys create: --user: {e}");
+                    return ExitCode::from(2);
+                }
+                Err(e) => Err(e),
+            }
+        }
+        KeysCmd::List => k::list(&conn).map(|keys| {
+            println!("id\tuser\ttier\tlabel\tcreated\tlast_used\trevoked");
+            for key in keys {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    key.id,
+                    key.user_id,
+                    key.tier.as_str(),
+                    key.label.unwrap_or_default(),
+                    key.created_at,
+                    key.last_used_at.unwrap_or_else(|| "-".into()),
+                    key.revoked_at.unwrap_or_else(|| "-".into()),
+                );
+            }
+        }),
+        KeysCmd::Revoke { id } => k::revoke(&conn, &id).map(|()| println!("revoked {id}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ k::KeyError::NotFound(_)) => {
+            eprintln!("chartgate keys: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("chartgate keys: {e}");
             ExitCode::from(1)
         }
     }

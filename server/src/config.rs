@@ -89,6 +89,21 @@ struct RawConfig {
     flags: RawFlags,
     stream: crate::stream::RawStreamConfig,
     redis: crate::redis::RawRedisConfig,
+    auth: RawAuth,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAuth {
+    anonymous: String,
+}
+
+impl Default for RawAuth {
+    fn default() -> Self {
+        RawAuth {
+            anonymous: "allow".into(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -100,6 +115,18 @@ struct RawServer {
     max_history_messages: usize,
     max_history_content_chars: usize,
     max_id_chars: usize,
+    max_uri_bytes: usize,
+    max_header_bytes: usize,
+    max_headers: usize,
+    header_timeout_ms: u64,
+    body_timeout_ms: u64,
+    idle_timeout_ms: u64,
+    write_timeout_ms: u64,
+    max_connections: usize,
+    max_connections_per_address: usize,
+    shutdown_timeout_ms: u64,
+    cors_origins: Vec<String>,
+    cors_allow_credentials: bool,
 }
 
 impl Default for RawServer {
@@ -111,6 +138,18 @@ impl Default for RawServer {
             max_history_messages: 50,
             max_history_content_chars: 8000,
             max_id_chars: 128,
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_headers: 64,
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 30_000,
+            idle_timeout_ms: 60_000,
+            write_timeout_ms: 30_000,
+            max_connections: 512,
+            max_connections_per_address: 64,
+            shutdown_timeout_ms: 10_000,
+            cors_origins: Vec::new(),
+            cors_allow_credentials: false,
         }
     }
 }
@@ -372,6 +411,16 @@ pub struct Config {
     pub flags: FlagsConfig,
     pub stream: crate::stream::StreamConfig,
     pub redis: crate::redis::RedisConfig,
+    pub auth: AuthConfig,
+}
+
+/// Callers: API keys (in the store) and the admin key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// Whether requests without an API key are answered (as the anonymous tier).
+    pub allow_anonymous: bool,
+    /// From `CHARTGATE_AUTH__ADMIN_KEY` only; `None`: no admin access at all.
+    pub admin_key: Option<Secret>,
 }
 
 /// HTTP listener and request bounds.
@@ -379,6 +428,43 @@ pub struct Config {
 pub struct ServerConfig {
     pub bind: SocketAddr,
     pub limits: Limits,
+    pub conn: ConnLimits,
+    /// Graceful shutdown: how long in-flight requests may take before connections are closed.
+    pub shutdown_timeout: Duration,
+    pub cors: CorsConfig,
+}
+
+/// The front door's connection bounds (`docs/security.md` says why each exists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnLimits {
+    /// Request line longer than this: 414 before routing.
+    pub max_uri_bytes: usize,
+    /// Request head (request line and headers) larger than this: 431 before routing.
+    pub max_header_bytes: usize,
+    /// More header lines than this: 431 before routing.
+    pub max_headers: usize,
+    /// From a request head's first byte to its last.
+    pub header_timeout: Duration,
+    /// From a request head's end to its body's last byte (the whole body, not between bytes).
+    pub body_timeout: Duration,
+    /// A connection with no request in progress and no byte of a new one is closed after this.
+    pub idle_timeout: Duration,
+    /// A write that makes no progress this long (a client that stopped reading) closes the
+    /// connection.
+    pub write_timeout: Duration,
+    /// Open connections in total; over it a new connection is closed at once.
+    pub max_connections: usize,
+    /// Open connections per client IP address; over it a new connection is closed at once.
+    pub max_connections_per_address: usize,
+}
+
+/// Cross-origin access for browser pages on other origins.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CorsConfig {
+    /// Allowed origins (`https://app.example.com`), or the single entry `*`; empty: none.
+    pub origins: Vec<String>,
+    /// Send `Access-Control-Allow-Credentials: true` (never together with `*`).
+    pub allow_credentials: bool,
 }
 
 /// Bounds on client input (spec §7): anything over them is a 413 or a 422.
@@ -633,7 +719,11 @@ const ENV_SHORTCUTS: [(&str, &str); 8] = [
 ];
 
 /// Variables read elsewhere in this module (not key overrides).
-const ENV_SPECIAL: [&str; 2] = ["CHARTGATE_CONFIG", "CHARTGATE_OPENAI_API_KEY"];
+const ENV_SPECIAL: [&str; 3] = [
+    "CHARTGATE_CONFIG",
+    "CHARTGATE_OPENAI_API_KEY",
+    "CHARTGATE_AUTH__ADMIN_KEY",
+];
 
 /// Applies overrides: shortcuts, the generic `CHARTGATE_SECTION__KEY` form, and the legacy flag
 /// names `PREFER_STRUCTURED_CHART_COMMANDS` / `ENABLE_STRUCTURED_CHART_OBJECTS` (true/false or a
@@ -774,6 +864,27 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
                 format!("expected \"text\" or \"json\", got {other:?}"),
             ))
         }
+    };
+
+    let allow_anonymous = match raw.auth.anonymous.as_str() {
+        "allow" => true,
+        "deny" => false,
+        other => {
+            return Err(ConfigError::invalid(
+                "auth.anonymous",
+                format!("expected \"allow\" or \"deny\", got {other:?}"),
+            ))
+        }
+    };
+    let admin_key = match env.get("CHARTGATE_AUTH__ADMIN_KEY").map(|k| k.trim()) {
+        None | Some("") => None,
+        Some(k) if k.len() < 32 => {
+            return Err(ConfigError::Env {
+                var: "CHARTGATE_AUTH__ADMIN_KEY".into(),
+                message: "must be at least 32 characters (use a random value)".into(),
+            })
+        }
+        Some(k) => Some(Secret::new(k)),
     };
 
     let api_key = env
@@ -974,6 +1085,9 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
         }
     }
 
+    let conn = validate_conn(s)?;
+    let cors = validate_cors(&s.cors_origins, s.cors_allow_credentials)?;
+
     Ok(Config {
         server: ServerConfig {
             bind,
@@ -984,6 +1098,9 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
                 max_history_content_chars: s.max_history_content_chars,
                 max_id_chars: s.max_id_chars,
             },
+            conn,
+            shutdown_timeout: Duration::from_millis(s.shutdown_timeout_ms),
+            cors,
         },
         store: StoreConfig {
             path: PathBuf::from(raw.store.path),
@@ -1032,12 +1149,128 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
             default_tier: raw.users.default_tier,
             tiers: raw.users.tiers.into_iter().collect(),
         },
+        auth: AuthConfig {
+            allow_anonymous,
+            admin_key,
+        },
         flags: FlagsConfig {
             prefer_structured_percent: raw.flags.prefer_structured_chart_commands.rollout_percent,
             structured_objects_percent: raw.flags.enable_structured_chart_objects.rollout_percent,
         },
         stream,
         redis,
+    })
+}
+
+fn validate_conn(s: &RawServer) -> Result<ConnLimits, ConfigError> {
+    for (key, v) in [
+        ("server.header_timeout_ms", s.header_timeout_ms),
+        ("server.body_timeout_ms", s.body_timeout_ms),
+        ("server.idle_timeout_ms", s.idle_timeout_ms),
+        ("server.write_timeout_ms", s.write_timeout_ms),
+        ("server.shutdown_timeout_ms", s.shutdown_timeout_ms),
+    ] {
+        if v == 0 {
+            return Err(ConfigError::invalid(key, "must be greater than 0"));
+        }
+    }
+    for (key, v) in [
+        ("server.max_headers", s.max_headers),
+        ("server.max_connections", s.max_connections),
+        (
+            "server.max_connections_per_address",
+            s.max_connections_per_address,
+        ),
+    ] {
+        if v == 0 {
+            return Err(ConfigError::invalid(key, "must be greater than 0"));
+        }
+    }
+    if s.max_headers > 1000 {
+        return Err(ConfigError::invalid(
+            "server.max_headers",
+            "must be at most 1000",
+        ));
+    }
+    if s.max_uri_bytes < 256 {
+        return Err(ConfigError::invalid(
+            "server.max_uri_bytes",
+            "must be at least 256",
+        ));
+    }
+    if s.max_header_bytes < 1024 || s.max_header_bytes > 1024 * 1024 {
+        return Err(ConfigError::invalid(
+            "server.max_header_bytes",
+            "must be between 1024 and 1048576",
+        ));
+    }
+    if s.max_connections_per_address > s.max_connections {
+        return Err(ConfigError::invalid(
+            "server.max_connections_per_address",
+            format!(
+                "must not exceed server.max_connections ({})",
+                s.max_connections
+            ),
+        ));
+    }
+    Ok(ConnLimits {
+        max_uri_bytes: s.max_uri_bytes,
+        max_header_bytes: s.max_header_bytes,
+        max_headers: s.max_headers,
+        header_timeout: Duration::from_millis(s.header_timeout_ms),
+        body_timeout: Duration::from_millis(s.body_timeout_ms),
+        idle_timeout: Duration::from_millis(s.idle_timeout_ms),
+        write_timeout: Duration::from_millis(s.write_timeout_ms),
+        max_connections: s.max_connections,
+        max_connections_per_address: s.max_connections_per_address,
+    })
+}
+
+/// Origins are `scheme://host[:port]` exactly as a browser sends them (no path, no trailing
+/// slash), or a lone `*`; `*` with credentials is refused because browsers refuse it too and a
+/// server that reflected origins instead would hand every site the caller's credentials.
+fn validate_cors(origins: &[String], credentials: bool) -> Result<CorsConfig, ConfigError> {
+    let key = "server.cors_origins";
+    let wildcard = origins.iter().any(|o| o.trim() == "*");
+    if wildcard && origins.len() > 1 {
+        return Err(ConfigError::invalid(
+            key,
+            "\"*\" must be the only entry when present",
+        ));
+    }
+    if wildcard && credentials {
+        return Err(ConfigError::invalid(
+            "server.cors_allow_credentials",
+            "cannot be true when server.cors_origins is [\"*\"]: list the origins instead",
+        ));
+    }
+    let mut out = Vec::with_capacity(origins.len());
+    for (i, o) in origins.iter().enumerate() {
+        let o = o.trim();
+        if o == "*" {
+            out.push(o.to_owned());
+            continue;
+        }
+        let rest = o
+            .strip_prefix("https://")
+            .or_else(|| o.strip_prefix("http://"));
+        let ok = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        });
+        if !ok {
+            return Err(ConfigError::invalid(
+                format!("{key}[{i}]"),
+                format!("expected an origin like https://app.example.com (scheme, host, optional port; no path), got {o:?}"),
+            ));
+        }
+        out.push(o.to_ascii_lowercase());
+    }
+    Ok(CorsConfig {
+        origins: out,
+        allow_credentials: credentials,
     })
 }
 
@@ -1177,6 +1410,78 @@ mod tests {
             (cost - (0.5 * 0.15 + 0.5 * 0.075 + 0.60)).abs() < 1e-12,
             "{cost}"
         );
+    }
+
+    #[test]
+    fn front_door_limits_are_validated() {
+        let c = Config::defaults();
+        assert_eq!(c.server.conn.max_connections, 512);
+        assert_eq!(c.server.shutdown_timeout, Duration::from_secs(10));
+        assert!(c.server.cors.origins.is_empty());
+        for (text, key) in [
+            (
+                "[server]\nheader_timeout_ms = 0\n",
+                "server.header_timeout_ms",
+            ),
+            (
+                "[server]\nshutdown_timeout_ms = 0\n",
+                "server.shutdown_timeout_ms",
+            ),
+            (
+                "[server]\nmax_connections = 10\nmax_connections_per_address = 11\n",
+                "server.max_connections_per_address",
+            ),
+            (
+                "[server]\nmax_header_bytes = 10\n",
+                "server.max_header_bytes",
+            ),
+            (
+                "[server]\ncors_origins = [\"https://a.example/path\"]\n",
+                "server.cors_origins[0]",
+            ),
+            (
+                "[server]\ncors_origins = [\"*\", \"https://a.example\"]\n",
+                "server.cors_origins",
+            ),
+        ] {
+            assert_eq!(load_str(text, &[]).unwrap_err().key(), key, "{text}");
+        }
+    }
+
+    #[test]
+    fn cors_credentials_with_a_wildcard_are_refused() {
+        let e = load_str(
+            "[server]\ncors_origins = [\"*\"]\ncors_allow_credentials = true\n",
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(e.key(), "server.cors_allow_credentials", "{e}");
+        let ok = load_str(
+            "[server]\ncors_origins = [\"https://App.example:8443\"]\ncors_allow_credentials = true\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(ok.server.cors.origins, vec!["https://app.example:8443"]);
+        assert!(ok.server.cors.allow_credentials);
+        let wild = load_str("[server]\ncors_origins = [\"*\"]\n", &[]).unwrap();
+        assert_eq!(wild.server.cors.origins, vec!["*"]);
+    }
+
+    #[test]
+    fn the_admin_key_comes_from_the_environment_only() {
+        let e = load_str("[auth]\nadmin_key = \"x\"\n", &[]).unwrap_err();
+        assert_eq!(e.key(), "auth.admin_key", "{e}");
+        let key = "k".repeat(40);
+        let c = Config::load(None, &env(&[("CHARTGATE_AUTH__ADMIN_KEY", &key)])).unwrap();
+        assert_eq!(c.auth.admin_key.as_ref().unwrap().expose(), key);
+        assert!(!format!("{c:?}").contains(&key));
+        let short = Config::load(None, &env(&[("CHARTGATE_AUTH__ADMIN_KEY", "short")]));
+        assert_eq!(short.unwrap_err().key(), "CHARTGATE_AUTH__ADMIN_KEY");
+        assert!(Config::defaults().auth.allow_anonymous);
+        let deny = load_str("[auth]\nanonymous = \"deny\"\n", &[]).unwrap();
+        assert!(!deny.auth.allow_anonymous);
+        let e = load_str("[auth]\nanonymous = \"maybe\"\n", &[]).unwrap_err();
+        assert_eq!(e.key(), "auth.anonymous");
     }
 
     #[test]

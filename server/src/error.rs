@@ -22,6 +22,20 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// A `Content-Type` other than JSON.
     UnsupportedMediaType,
+    /// The request's framing is broken: an invalid or repeated `Content-Length`, both
+    /// `Content-Length` and `Transfer-Encoding`, an unparsable request head.
+    InvalidRequest,
+    /// The request body did not arrive within `server.body_timeout_ms`.
+    RequestTimeout,
+    /// The request target is longer than `server.max_uri_bytes`.
+    UriTooLong,
+    /// The request head is larger than `server.max_header_bytes` or has more than
+    /// `server.max_headers` header lines.
+    HeadersTooLarge,
+    /// No API key where one is required, or a key that is unknown or revoked.
+    Unauthorized,
+    /// A valid caller without the right (an admin endpoint without the admin key).
+    Forbidden,
     /// No such route.
     NotFound,
     /// The route exists but not with this method.
@@ -56,6 +70,12 @@ impl ErrorCode {
             ErrorCode::InvalidField => "invalid_field",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::UriTooLong => "uri_too_long",
+            ErrorCode::HeadersTooLarge => "headers_too_large",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::UpstreamError => "upstream_error",
@@ -78,6 +98,12 @@ impl ErrorCode {
             ErrorCode::InvalidField => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::UriTooLong => StatusCode::URI_TOO_LONG,
+            ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound | ErrorCode::StreamNotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::UpstreamError | ErrorCode::StreamLimit => StatusCode::BAD_GATEWAY,
@@ -95,15 +121,20 @@ impl ErrorCode {
     pub fn from_status(status: StatusCode) -> ErrorCode {
         match status.as_u16() {
             400 => ErrorCode::MalformedJson,
+            401 => ErrorCode::Unauthorized,
+            403 => ErrorCode::Forbidden,
             404 => ErrorCode::NotFound,
             405 => ErrorCode::MethodNotAllowed,
+            408 => ErrorCode::RequestTimeout,
+            414 => ErrorCode::UriTooLong,
+            431 => ErrorCode::HeadersTooLarge,
             413 => ErrorCode::PayloadTooLarge,
             415 => ErrorCode::UnsupportedMediaType,
             422 => ErrorCode::InvalidField,
             502 => ErrorCode::UpstreamError,
             503 => ErrorCode::UpstreamUnavailable,
             504 => ErrorCode::UpstreamTimeout,
-            401..=499 => ErrorCode::InvalidField,
+            400..=499 if status.is_client_error() => ErrorCode::InvalidField,
             _ => ErrorCode::Internal,
         }
     }
@@ -181,6 +212,11 @@ mod tests {
             ErrorCode::InvalidField,
             ErrorCode::PayloadTooLarge,
             ErrorCode::UnsupportedMediaType,
+            ErrorCode::RequestTimeout,
+            ErrorCode::Unauthorized,
+            ErrorCode::Forbidden,
+            ErrorCode::UriTooLong,
+            ErrorCode::HeadersTooLarge,
             ErrorCode::NotFound,
             ErrorCode::MethodNotAllowed,
             ErrorCode::UpstreamError,

@@ -25,7 +25,6 @@ pub mod telemetry;
 pub use config::Config;
 pub use state::AppState;
 
-use axum::serve::ListenerExt;
 use std::future::Future;
 use tokio::net::TcpListener;
 
@@ -35,24 +34,13 @@ pub fn app(state: AppState) -> axum::Router {
     http::router(state)
 }
 
-/// Serves `state` on `listener` (TCP_NODELAY on every connection) until `shutdown` completes,
-/// lets in-flight requests finish, then flushes the ledger.
+/// Serves `state` on `listener` with the front door's timeouts and caps (`http::listener`) until
+/// `shutdown` completes, then shuts down gracefully within `server.shutdown_timeout_ms` and
+/// drains the state (answers in flight, the ledger).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(
-        listener,
-        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
-    state.drain(std::time::Duration::from_secs(10)).await;
-    Ok(())
+    http::listener::serve(listener, state, shutdown).await
 }

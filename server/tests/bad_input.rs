@@ -146,6 +146,35 @@ fn cases() -> Vec<Case> {
             "malformed_json",
         ),
         post("array body", "/ask", "[]", 422, "invalid_field"),
+        // serde's derived struct deserializer would read these by position.
+        post(
+            "array body in place of the object",
+            "/ask",
+            r#"["show TSLA"]"#,
+            422,
+            "invalid_field",
+        ),
+        post(
+            "array body on the orchestrate route",
+            "/api/agent/orchestrate",
+            r#"["show TSLA", null, null, null, null]"#,
+            422,
+            "invalid_field",
+        ),
+        post(
+            "chart context as a list",
+            "/ask",
+            r#"{"query":"show TSLA","chart_context":["TSLA","1D"]}"#,
+            422,
+            "invalid_field",
+        ),
+        post(
+            "history turn as a list",
+            "/ask",
+            r#"{"query":"show TSLA","conversation_history":[["user","hi"]]}"#,
+            422,
+            "invalid_field",
+        ),
         post("null body", "/ask", "null", 422, "invalid_field"),
         post(
             "string body",
@@ -456,12 +485,22 @@ async fn request_ids_are_echoed_or_replaced() {
                 .body(Body::empty())
                 .unwrap();
             let res = bounded(app.oneshot(r)).await.unwrap();
-            res.headers()["x-request-id"].to_str().unwrap().to_owned()
+            let header = |n: &str| res.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
+            (
+                header("x-request-id").unwrap(),
+                header("x-client-request-id"),
+            )
         }
     };
-    assert_eq!(send("client-abc.123").await, "client-abc.123");
-    let replaced = send("has spaces and <script>").await;
+    // A client's id is echoed in X-Client-Request-ID; X-Request-ID is always the server's own.
+    let (ours, echoed) = send("client-abc.123").await;
+    assert!(ours.starts_with("req_"), "{ours}");
+    assert_eq!(echoed.as_deref(), Some("client-abc.123"));
+    let (again, _) = send("client-abc.123").await;
+    assert_ne!(ours, again, "the same client id twice still gets two ids");
+    let (replaced, echoed) = send("has spaces and <script>").await;
     assert!(replaced.starts_with("req_"), "{replaced}");
+    assert_eq!(echoed, None, "an invalid client id is not echoed");
 }
 
 #[tokio::test]

@@ -417,7 +417,12 @@ async fn bad_resume_requests_are_4xx_with_the_error_body() {
 
 #[tokio::test]
 async fn a_thousand_resumes_of_one_stream_each_get_the_same_events() {
-    let server = TestServer::start(Config::defaults()).await;
+    // A thousand connections from one test client: raise the front door's per-address cap (its
+    // own tests cover it).
+    let mut config = Config::defaults();
+    config.server.conn.max_connections_per_address = 2_000;
+    config.server.conn.max_connections = 4_000;
+    let server = TestServer::start(config).await;
     let body = json!({"query": "show AAPL with MACD", "session_id": "many"});
     let all = server.stream(&body).await.rest().await;
     let id = all[0].data["stream_id"].as_str().unwrap().to_owned();

@@ -7,6 +7,8 @@
 //! - [`ApiQuery`]: query-string rejections are 422 `invalid_field`.
 //! - [`RequestId`]: the id the middleware assigned.
 
+use super::body::BodyTimedOut;
+use super::wire::ObjectOnly;
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -29,7 +31,8 @@ fn is_json_content_type(value: &str) -> bool {
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
-/// Parses `bytes` as `T`, classifying failures into 400 (not JSON) and 422 (wrong shape).
+/// Parses `bytes` as `T`, a JSON object (an array in its place is a 422, although serde's derive
+/// would read it by position), classifying failures into 400 (not JSON) and 422 (wrong shape).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::new(
@@ -44,13 +47,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
+    let mut track = serde_path_to_error::Track::new();
+    let result = T::deserialize(ObjectOnly(serde_path_to_error::Deserializer::new(
+        &mut de, &mut track,
+    )));
+    let value: T = result.map_err(|inner| {
+        let path = track.path().to_string();
         match inner.classify() {
             serde_json::error::Category::Data => {
                 if path == "." {
-                    AppError::invalid_field(inner.to_string())
+                    AppError::invalid_field(format!("request body: {inner}"))
                 } else {
                     AppError::invalid_field(format!("{path}: {inner}"))
                 }
@@ -84,8 +90,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
             }
         }
         let max = state.config.server.limits.max_body_bytes;
+        let timed_out = req.extensions().get::<BodyTimedOut>().cloned();
         let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
-            if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            if timed_out.as_ref().is_some_and(BodyTimedOut::is_set) {
+                AppError::new(
+                    ErrorCode::RequestTimeout,
+                    format!(
+                        "the request body did not arrive within {} ms",
+                        state.config.server.conn.body_timeout.as_millis()
+                    ),
+                )
+            } else if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::new(
                     ErrorCode::PayloadTooLarge,
                     format!("request body exceeds {max} bytes"),

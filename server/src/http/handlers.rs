@@ -1,5 +1,6 @@
 //! Thin handlers: extract, call the pipeline or a capability, respond.
 
+use super::auth::Caller;
 use super::extract::{ApiQuery, JsonBody, PeerAddr, RequestId};
 use super::wire::{parse_id, AskBody, FlagsQuery, ResumeQuery};
 use crate::error::{AppError, ErrorCode};
@@ -38,13 +39,19 @@ impl From<PipelineError> for AppError {
     }
 }
 
-/// `POST /api/agent/orchestrate` and `POST /ask`.
+/// `POST /api/agent/orchestrate` and `POST /ask`. With an API key the caller is the key's user:
+/// the body's `user_id` is replaced, never trusted.
 pub async fn ask(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
+    caller: Caller,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<Response, AppError> {
-    let input = body.into_input(&state.config.server.limits)?;
+    let mut input = body.into_input(&state.config.server.limits)?;
+    if let Caller::Key(owner) = caller {
+        input.user_id = Some(owner.user_id);
+        input.tier = Some(owner.tier);
+    }
     let out = pipeline::ask(&state, input, request_id).await?;
     let upstream = out.upstream;
     let mut res = Json(out).into_response();
@@ -57,9 +64,14 @@ pub async fn stream(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
     PeerAddr(addr): PeerAddr,
+    caller: Caller,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<Response, AppError> {
-    let input = body.into_input(&state.config.server.limits)?;
+    let mut input = body.into_input(&state.config.server.limits)?;
+    if let Caller::Key(owner) = caller {
+        input.user_id = Some(owner.user_id);
+        input.tier = Some(owner.tier);
+    }
     let owner = pipeline::owner_of(&input, addr);
     let started =
         pipeline::start(&state, input, request_id, owner, Delivery::Streamed).map_err(|e| {
@@ -96,6 +108,7 @@ pub async fn resume(
         session_id: parse_id("session_id", q.session_id, max)?,
         user_id: parse_id("user_id", q.user_id, max)?,
         chart_context: None,
+        tier: None,
     };
     let owner = pipeline::owner_of(&probe, addr);
     let not_found = || {

@@ -4,8 +4,14 @@
 //! Handlers extract, call the pipeline (or a capability), and respond; nothing here decides what
 //! a chart command is or which model answers.
 
+pub mod auth;
+pub mod body;
+pub mod cors;
 pub mod extract;
 pub mod handlers;
+pub mod head;
+pub mod io;
+pub mod listener;
 pub mod middleware;
 pub mod wire;
 
@@ -14,13 +20,18 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-/// The header carrying the request id, echoed on every response.
+/// The header carrying the request id on every response (always the server's own id); a
+/// client's own value is read from the request for log correlation only.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The response header echoing a client's valid `X-Request-ID`.
+pub const CLIENT_REQUEST_ID_HEADER: &str = "x-client-request-id";
 
 /// The route table.
 ///
-/// Layer order (outermost first): `observe` (request id, error rendering, HTTP metrics, span) →
-/// body limit → routing → `record_route` (copies the matched route template to the response).
+/// Layer order (outermost first): `observe` (request id, declared body size, error rendering,
+/// HTTP metrics, span) → CORS (answers preflights) → body limit → routing → `record_route`
+/// (copies the matched route template to the response).
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.server.limits.max_body_bytes;
     Router::new()
@@ -36,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(middleware::record_route))
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(cors::layer(&state.config.server.cors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,

@@ -3,13 +3,55 @@
 //! Unknown fields are rejected (422 `invalid_field`), as are over-long queries, histories, ids
 //! and invalid chart context; every message names the field path. The answer's wire shape is
 //! `pipeline::AskOutput`.
+//!
+//! serde's derived struct deserializers also accept a JSON array (fields by position), so
+//! `["show TSLA"]` would read as `{"query": "show TSLA"}`. Every object of a body is therefore
+//! read through [`Obj`], which only accepts a JSON object (`extract::parse_json` does the same for
+//! the body itself).
 
 use crate::config::Limits;
 use crate::error::AppError;
 use crate::llm::{ChartContext, Role, Turn};
 use crate::pipeline::AskInput;
 use chartgate_core::vocab::{canonical_symbol, Timeframe};
+use serde::de::{Deserializer, Visitor};
 use serde::Deserialize;
+
+/// A `T` that must be written as a JSON object; see the module docs.
+#[derive(Debug)]
+pub struct Obj<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(ObjectOnly(d)).map(Obj)
+    }
+}
+
+/// A deserializer that reads structs (and anything else) only as maps.
+pub struct ObjectOnly<D>(pub D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(v)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(v)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
 
 /// `POST /api/agent/orchestrate` and `POST /ask`.
 #[derive(Debug, Deserialize)]
@@ -17,13 +59,13 @@ use serde::Deserialize;
 pub struct AskBody {
     pub query: String,
     #[serde(default)]
-    pub conversation_history: Option<Vec<HistoryMessage>>,
+    pub conversation_history: Option<Vec<Obj<HistoryMessage>>>,
     #[serde(default)]
     pub session_id: Option<String>,
     #[serde(default)]
     pub user_id: Option<String>,
     #[serde(default)]
-    pub chart_context: Option<ChartContextBody>,
+    pub chart_context: Option<Obj<ChartContextBody>>,
 }
 
 /// One turn of `conversation_history`.
@@ -109,7 +151,7 @@ impl AskBody {
             )));
         }
         let mut history = Vec::with_capacity(history_in.len());
-        for (i, m) in history_in.into_iter().enumerate() {
+        for (i, Obj(m)) in history_in.into_iter().enumerate() {
             let role = match m.role.trim().to_ascii_lowercase().as_str() {
                 "user" => Role::User,
                 "assistant" => Role::Assistant,
@@ -134,7 +176,7 @@ impl AskBody {
         }
         let chart_context = match self.chart_context {
             None => None,
-            Some(c) => {
+            Some(Obj(c)) => {
                 let symbol = match c.symbol.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                     None => None,
                     Some(s) => Some(canonical_symbol(s).ok_or_else(|| {
@@ -172,6 +214,7 @@ impl AskBody {
             session_id: parse_id("session_id", self.session_id, limits.max_id_chars)?,
             user_id: parse_id("user_id", self.user_id, limits.max_id_chars)?,
             chart_context,
+            tier: None,
         })
     }
 }
@@ -206,6 +249,25 @@ mod tests {
         let ctx = input.chart_context.unwrap();
         assert_eq!(ctx.symbol.as_deref(), Some("TSLA"));
         assert_eq!(ctx.timeframe.as_deref(), Some("1D"));
+    }
+
+    #[test]
+    fn arrays_where_objects_belong_are_422_naming_the_field() {
+        for (json, field) in [
+            (r#"["show TSLA"]"#, "request body"),
+            (
+                r#"{"query":"q","chart_context":["TSLA","1D"]}"#,
+                "chart_context",
+            ),
+            (
+                r#"{"query":"q","conversation_history":[["user","hi"]]}"#,
+                "conversation_history[0]",
+            ),
+        ] {
+            let e = crate::http::extract::parse_json::<AskBody>(json.as_bytes()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidField, "{json}");
+            assert!(e.message.starts_with(field), "{json}: {}", e.message);
+        }
     }
 
     #[test]

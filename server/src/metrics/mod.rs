@@ -46,6 +46,15 @@ const ASK_ROUTES: [&str; 3] = ["/api/agent/orchestrate", "/ask", "/api/agent/str
 /// series.
 const OFFLINE_LABEL: &str = "offline";
 
+/// The `reason` label values of `http_connections_refused_total`, created at zero at start.
+pub const REFUSAL_REASONS: [&str; 5] = [
+    "per_address_cap",
+    "total_cap",
+    "header_timeout",
+    "body_timeout",
+    "write_timeout",
+];
+
 /// Every metric handle. Cloning is cheap (handles are reference-counted).
 #[derive(Clone)]
 pub struct Metrics {
@@ -53,6 +62,8 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
     pub http_in_flight: IntGauge,
+    pub connections_active: IntGauge,
+    pub connections_refused: IntCounterVec,
     pub asks_in_flight: IntGauge,
     pub model_selections: IntCounterVec,
     pub model_fallbacks: IntCounterVec,
@@ -170,6 +181,21 @@ impl Metrics {
                 &r,
                 IntGauge::new("http_requests_in_flight", "HTTP requests being handled.")
                     .expect("valid gauge"),
+            ),
+            connections_active: reg(
+                &r,
+                IntGauge::new(
+                    "http_connections_active",
+                    "Open client TCP connections admitted by the listener.",
+                )
+                .expect("valid gauge"),
+            ),
+            connections_refused: counter_vec(
+                &r,
+                "http_connections_refused_total",
+                "Client connections closed by the front door, by reason (per_address_cap, \
+                 total_cap, header_timeout, body_timeout, write_timeout).",
+                &["reason"],
             ),
             asks_in_flight: reg(
                 &r,
@@ -373,6 +399,9 @@ impl Metrics {
         for route in ASK_ROUTES {
             self.gateway_overhead.with_label_values(&[route]);
         }
+        for reason in REFUSAL_REASONS {
+            self.connections_refused.with_label_values(&[reason]);
+        }
         for reason in FailureKind::ALL
             .iter()
             .map(|k| k.as_str())
@@ -506,6 +535,9 @@ mod tests {
             "circuit_breaker_state{model=\"gpt-4o\"} 0",
             "chart_command_validation_issues_total{code=\"invalid_symbol\"} 0",
             "chartgate_build_info",
+            "http_connections_active 0",
+            "http_connections_refused_total{reason=\"per_address_cap\"} 0",
+            "http_connections_refused_total{reason=\"body_timeout\"} 0",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }
@@ -563,12 +595,14 @@ mod tests {
             "sse_streams_held",
             "sse_held_bytes",
             "redis_operations_total",
+            "http_connections_active",
+            "http_connections_refused_total",
         ] {
             assert!(families.contains(&family), "{family} missing from\n{text}");
         }
         assert_eq!(
             families.len(),
-            32,
+            34,
             "a new family needs a line above: {families:?}"
         );
         for series in [

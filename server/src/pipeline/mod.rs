@@ -40,6 +40,9 @@ pub struct AskInput {
     pub session_id: Option<String>,
     pub user_id: Option<String>,
     pub chart_context: Option<ChartContext>,
+    /// The caller's tier when an API key established it; otherwise `[users]` decides from
+    /// `user_id`.
+    pub tier: Option<crate::routing::UserTier>,
 }
 
 /// The answer, in the wire shape of spec §1 (and the fields of the `done` event).
@@ -197,7 +200,9 @@ pub fn start(
     // route
     let subject = input.user_id.as_deref().or(input.session_id.as_deref());
     let flags = flags::effective(&cfg.flags, subject);
-    let user_tier = cfg.users.tier_of(input.user_id.as_deref());
+    let user_tier = input
+        .tier
+        .unwrap_or_else(|| cfg.users.tier_of(input.user_id.as_deref()));
     let in_flight = state.asks_in_flight();
     let t = Instant::now();
     let decision = routing::decide(

@@ -5,6 +5,7 @@
 //! Reads go through `spawn_blocking`; ledger writes go through one dedicated writer thread
 //! ([`ledger::LedgerWriter`]) that batches rows into transactions.
 
+pub mod keys;
 pub mod ledger;
 
 use rusqlite::Connection;
@@ -46,6 +47,18 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX ledger_by_user_time ON ledger (user_id, created_at_ms);
     CREATE INDEX ledger_by_time ON ledger (created_at_ms);",
+    // 2: API keys, stored only as the SHA-256 of the key (store/keys.rs).
+    "CREATE TABLE api_keys (
+        id           TEXT PRIMARY KEY,
+        hash         BLOB NOT NULL UNIQUE,
+        user_id      TEXT NOT NULL,
+        tier         TEXT NOT NULL CHECK (tier IN ('standard', 'premium')),
+        label        TEXT,
+        created_at   TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at   TEXT
+    );
+    CREATE INDEX api_keys_by_user ON api_keys (user_id);",
 ];
 
 /// The schema version this build migrates to.
