@@ -7,7 +7,8 @@
 
 use serde_json::{json, Value};
 
-/// Computes the output of a vector of `area` (`parse`, `format`, `normalize`, `understand`, `objects`).
+/// Computes the output of a vector of `area` (`parse`, `format`, `normalize`, `understand`, `objects`,
+/// `tool_stream`: what each of `input.fragments` yielded when pushed, then what `finish` added).
 pub fn run_vector(area: &str, input: &Value) -> Result<Value, String> {
     let out = match area {
         "parse" => {
@@ -50,6 +51,19 @@ pub fn run_vector(area: &str, input: &Value) -> Result<Value, String> {
         "objects" => {
             let list = crate::validate_commands(input);
             json!({ "objects": crate::build_chart_objects(&list.commands), "issues": list.issues })
+        }
+        "tool_stream" => {
+            let fragments = input
+                .get("fragments")
+                .and_then(Value::as_array)
+                .ok_or("tool_stream input must have a fragments array")?;
+            let mut reader = crate::ToolCallReader::new();
+            let mut pushed = Vec::new();
+            for f in fragments {
+                let f = f.as_str().ok_or("fragments must be strings")?;
+                pushed.push(reader.push(f));
+            }
+            json!({ "pushed": pushed, "finished": reader.finish() })
         }
         other => return Err(format!("unknown vector area {other:?}")),
     };

@@ -15,6 +15,7 @@ pub mod normalize;
 pub mod num;
 pub mod objects;
 pub mod schema;
+pub mod tool_stream;
 pub mod understand;
 pub mod validate;
 pub mod vocab;
@@ -28,48 +29,37 @@ pub use normalize::{
 };
 pub use objects::{build_chart_objects, decode_chart_objects, ChartObjects};
 pub use schema::{chart_command_schema, chart_commands_tool};
+pub use tool_stream::ToolCallReader;
 pub use understand::{understand, Intent, Understanding};
 pub use validate::decode_command;
 
 /// Validates one model tool call: `name` must be [`schema::TOOL_NAME`] and `arguments` the JSON
-/// text `{"commands": [...]}` of the tool's schema. The commands are validated as by
-/// [`validate_commands`] (issue paths start with the command's index); a call with another name,
-/// arguments that are not JSON, or no `commands` field yields no commands and one error issue at
-/// `["name"]`, `["arguments"]` or `["arguments", "commands"]`.
+/// text `{"commands": [...]}` of the tool's schema. It is a [`ToolCallReader`] fed the whole text
+/// at once, then finished, so a one-shot call and a streamed one give the same answer: each
+/// complete element of `commands` is validated as by [`validate_commands`] (issue paths start with
+/// the command's index), whatever follows it. A call with another name yields one error issue at
+/// `["name"]`; arguments that are not a JSON object, or are cut short, or are followed by other
+/// text add one error issue at `["arguments"]` (a command cut short: at its index); an object
+/// without a `commands` field yields one error issue at `["arguments", "commands"]`.
 pub fn validate_tool_call(name: &str, arguments: &str) -> Parsed {
-    let fail = |code, path: &[&str], message: String| Parsed {
-        commands: Vec::new(),
-        issues: vec![validate::at(path, code, message)],
-    };
     if name != schema::TOOL_NAME {
-        return fail(
-            IssueCode::UnknownCommandType,
-            &["name"],
-            format!(
-                "unknown tool {:?}; only {:?} carries chart commands",
-                issue::excerpt(name),
-                schema::TOOL_NAME
-            ),
-        );
+        return Parsed {
+            commands: Vec::new(),
+            issues: vec![validate::at(
+                &["name"],
+                IssueCode::UnknownCommandType,
+                format!(
+                    "unknown tool {:?}; only {:?} carries chart commands",
+                    issue::excerpt(name),
+                    schema::TOOL_NAME
+                ),
+            )],
+        };
     }
-    let args: serde_json::Value = match serde_json::from_str(arguments) {
-        Ok(v) => v,
-        Err(e) => {
-            return fail(
-                IssueCode::InvalidType,
-                &["arguments"],
-                format!("arguments are not JSON: {e}"),
-            )
-        }
-    };
-    match args.get("commands") {
-        Some(list) => validate_commands(list),
-        None => fail(
-            IssueCode::MissingField,
-            &["arguments", "commands"],
-            "arguments have no commands field".to_owned(),
-        ),
-    }
+    let mut reader = ToolCallReader::new();
+    let mut out = reader.push(arguments);
+    tool_stream::extend(&mut out, reader.finish());
+    out
 }
 
 /// Validates a list of structured commands (JSON), returning the valid ones and every issue.
@@ -80,26 +70,38 @@ pub fn validate_commands(list: &serde_json::Value) -> Parsed {
         serde_json::Value::Array(a) => a,
         other => std::slice::from_ref(other),
     };
-    for (i, item) in items.iter().take(MAX_COMMANDS).enumerate() {
-        let d = decode_command(item);
-        out.issues.extend(
-            d.issues
-                .into_iter()
-                .map(|x| x.prefixed(&[PathSegment::Index(i)])),
-        );
-        out.commands.extend(d.command);
+    for (i, item) in items.iter().enumerate() {
+        validate_element(i, item, &mut out);
     }
     if items.len() > MAX_COMMANDS {
-        out.issues.push(Issue::error(
-            IssueCode::TooManyCommands,
-            vec![],
-            format!(
-                "{} commands; only the first {MAX_COMMANDS} were processed",
-                items.len()
-            ),
-        ));
+        out.issues.push(too_many_commands(items.len()));
     }
     out
+}
+
+/// Validates the `index`th element of a command list into `out`: the one per-element step of
+/// [`validate_commands`] and [`ToolCallReader`]. Elements past [`MAX_COMMANDS`] are not read; the
+/// caller reports them once, after the list, with [`too_many_commands`].
+pub(crate) fn validate_element(index: usize, item: &serde_json::Value, out: &mut Parsed) {
+    if index >= MAX_COMMANDS {
+        return;
+    }
+    let d = decode_command(item);
+    out.issues.extend(
+        d.issues
+            .into_iter()
+            .map(|x| x.prefixed(&[PathSegment::Index(index)])),
+    );
+    out.commands.extend(d.command);
+}
+
+/// The issue for a list of `count` commands, more than [`MAX_COMMANDS`].
+pub(crate) fn too_many_commands(count: usize) -> Issue {
+    Issue::error(
+        IssueCode::TooManyCommands,
+        vec![],
+        format!("{count} commands; only the first {MAX_COMMANDS} were processed"),
+    )
 }
 
 #[cfg(test)]
@@ -155,6 +157,26 @@ mod tests {
                 "{name} {args}"
             );
             assert!(p.issues[0].is_error());
+        }
+
+        // Complete commands survive whatever follows them, as when the call is streamed.
+        let load = r#"{"type":"load","payload":{"symbol":"tsla"}}"#;
+        let cut_short = [
+            (format!(r#"{{"commands":[{load},{{"type":"zo"#), "[1]"),
+            (format!(r#"{{"commands":[{load}"#), r#"["arguments"]"#),
+            (
+                format!(r#"{{"commands":[{load}]}} trailing"#),
+                r#"["arguments"]"#,
+            ),
+        ];
+        for (args, path) in cut_short {
+            let p = validate_tool_call(schema::TOOL_NAME, &args);
+            assert_eq!(p.commands.len(), 1, "{args}");
+            assert_eq!(
+                codes_and_paths(&p),
+                [(IssueCode::InvalidType, path.to_owned())],
+                "{args}"
+            );
         }
     }
 }
