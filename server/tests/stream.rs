@@ -535,3 +535,28 @@ async fn a_stream_body_that_is_not_an_ask_is_refused_before_any_event() {
         assert_eq!(sse.json().await["error"]["code"], "invalid_field");
     }
 }
+
+#[tokio::test]
+async fn a_model_command_goes_out_as_soon_as_its_element_is_complete() {
+    // The model stalls in the middle of its tool call: the first command's JSON element is
+    // complete, the second is not. The first is already on the wire when the stream times out.
+    let mock = mock().await;
+    mock.state().set_default(Behavior {
+        text: String::new(),
+        tool_arguments: Some(ARGS_TSLA.into()),
+        fragment_chars: Some(10),
+        stall_after_chunks: Some(8),
+        ..Behavior::default()
+    });
+    let mut config = model_config(&mock);
+    config.stream.upstream_idle_timeout = Duration::from_millis(300);
+    let server = TestServer::start(config).await;
+    let events = server
+        .stream(&json!({"query": "hi", "user_id": "u1"}))
+        .await
+        .rest()
+        .await;
+    assert_eq!(commands(&events), ["LOAD:TSLA"], "{events:?}");
+    let last = &events.last().unwrap().data;
+    assert_eq!(last["code"], "upstream_timeout");
+}

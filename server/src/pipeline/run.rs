@@ -10,7 +10,7 @@ use crate::llm::{Delta, FailureKind, ModelRequest};
 use crate::routing::{intent_str, Admission, Decision, RoutePath};
 use crate::store::ledger::LedgerEntry;
 use chartgate_core::schema::TOOL_NAME;
-use chartgate_core::{validate_tool_call, Command, Parsed};
+use chartgate_core::{validate_tool_call, Command, Issue, Parsed, ToolCallReader};
 use futures_util::StreamExt;
 use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
@@ -35,25 +35,56 @@ struct Reply {
     bytes: usize,
 }
 
-/// One tool call's arguments as they arrive.
-///
-/// Validation goes through core (`validate_tool_call`); the call's commands are taken once its
-/// arguments are complete.
+/// One tool call's arguments as they arrive, fed to core's incremental reader: each command is
+/// validated (by the same code as `validate_tool_call`) and sent the moment its JSON element is
+/// complete. A call to another tool is not read; it ends as core's unknown-tool issue.
 struct ToolArgs {
     name: Option<String>,
-    arguments: String,
+    reader: Option<ToolCallReader>,
+    issues: Vec<Issue>,
 }
 
 impl ToolArgs {
-    fn push(&mut self, fragment: &str) -> Parsed {
-        self.arguments.push_str(fragment);
-        Parsed::default()
+    fn new() -> ToolArgs {
+        ToolArgs {
+            name: None,
+            reader: Some(ToolCallReader::new()),
+            issues: Vec::new(),
+        }
     }
 
+    /// The commands `fragment` completed.
+    fn push(&mut self, fragment: &str) -> Vec<Command> {
+        if self.name.as_deref().is_some_and(|n| n != TOOL_NAME) {
+            self.reader = None;
+        }
+        let Some(reader) = self.reader.as_mut() else {
+            return Vec::new();
+        };
+        let parsed = reader.push(fragment);
+        self.issues.extend(parsed.issues);
+        parsed.commands
+    }
+
+    /// The call's name, its last commands and every issue it had.
     fn finish(self) -> (String, Parsed) {
         let name = self.name.unwrap_or_default();
-        let parsed = validate_tool_call(&name, &self.arguments);
-        (name, parsed)
+        match self.reader {
+            Some(reader) if name == TOOL_NAME => {
+                let last = reader.finish();
+                let mut issues = self.issues;
+                issues.extend(last.issues);
+                let parsed = Parsed {
+                    commands: last.commands,
+                    issues,
+                };
+                (name, parsed)
+            }
+            _ => {
+                let parsed = validate_tool_call(&name, "");
+                (name, parsed)
+            }
+        }
     }
 }
 
@@ -253,15 +284,12 @@ async fn streamed(a: &mut Answer, model: &str, request: &ModelRequest, t0: Insta
                 arguments,
             } => {
                 reply.bytes += arguments.len();
-                let call = calls.entry(index).or_insert(ToolArgs {
-                    name: None,
-                    arguments: String::new(),
-                });
+                let call = calls.entry(index).or_insert_with(ToolArgs::new);
                 if name.is_some() && call.name.is_none() {
                     call.name = name;
                 }
-                let parsed = call.push(&arguments);
-                room = emit(a, parsed.commands);
+                let commands = call.push(&arguments);
+                room = emit(a, commands);
             }
             Delta::Usage(u) => reply.usage = Some(u),
             Delta::Finish(f) => reply.finish = Some(f),
