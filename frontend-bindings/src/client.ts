@@ -158,10 +158,15 @@ async function* run(base: string, request: AskRequest, o: StreamOptions): AsyncG
             if (event === null) continue; // a type this client does not know (a newer server)
             if (event.type === "metadata") streamId = event.stream_id;
             yield answer(event);
+            if (ctl.signal.aborted) break; // the caller aborted while handling it
             if (event.type === "done" || event.type === "error") {
               terminal = true;
               break;
             }
+          }
+          if (ctl.signal.aborted) {
+            yield connection("closed", { aborted: true });
+            return;
           }
           if (terminal) {
             ctl.abort(); // releases the body if the server sent more after the end

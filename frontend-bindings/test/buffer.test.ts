@@ -64,22 +64,29 @@ test("immediate, model path: drawings after the context, each once even when sen
   assert.equal(new Set(r.batches.flat()).size, r.batches.flat().length);
 });
 
-test("the release order is core's execution order, whatever the arrival order", async () => {
+test("held commands go out in core's execution order, whatever their arrival order", async () => {
   const { normalizeChartCommandPayload } = await import("@chartgate/chart-commands");
-  const t = transcript("model-indicator-before-load");
-  const all = await events(t);
-  const commands = all.filter((e) => e.type === "chart_command");
+  const all = await events(transcript("model-indicator-before-load"));
+  const dependents = all.filter((e) => e.type === "chart_command" && !["load", "timeframe"].includes(e.command.type));
   const done = all.find((e) => e.type === "done");
-  assert.ok(done);
-  // Everything arrives in reverse, with no total: nothing settles before done, then one batch.
+  assert.ok(done?.type === "done");
+  // Without a load, a timeframe or a total, nothing settles before done; then one batch.
   const r = recorder();
   const buffer = new ChartCommandBuffer({ onRelease: r.onRelease });
-  for (const e of [...commands].reverse()) buffer.push(e);
-  assert.deepEqual(r.batches.flat().slice(0, 1), ["LOAD:NVDA"]);
+  for (const e of [...dependents].reverse()) buffer.push(e);
+  assert.deepEqual(r.batches, []);
   buffer.push(done);
-  const expected = normalizeChartCommandPayload({ chart_commands_structured: commands.map((e) => e.command) }, null, { preferStructured: true })
-    .commands.map((c) => c.legacy);
-  assert.deepEqual(r.batches.flat(), ["LOAD:NVDA", ...expected.filter((l) => l !== "LOAD:NVDA")]);
+  const expected = normalizeChartCommandPayload(done, null, { preferStructured: true }).commands.map((c) => c.legacy);
+  assert.deepEqual(r.batches, [expected]);
+  assert.deepEqual(expected, ["LOAD:NVDA", "TIMEFRAME:1D", "INDICATOR:BOLLINGER:ON", "PATTERN:ASCENDING_TRIANGLE:40:90", "ZOOM:IN"]);
+});
+
+test("commands in reverse: context goes at once, what depends on it waits and goes out in core's order", async () => {
+  const all = await events(transcript("model-indicator-before-load"));
+  const r = recorder();
+  const buffer = new ChartCommandBuffer({ onRelease: r.onRelease });
+  for (const e of all.filter((x) => x.type === "chart_command").reverse()) buffer.push(e);
+  assert.deepEqual(r.batches, [["TIMEFRAME:1D"], ["LOAD:NVDA", "PATTERN:ASCENDING_TRIANGLE:40:90", "ZOOM:IN"], ["INDICATOR:BOLLINGER:ON"]]);
 });
 
 test("error drops what is pending, and nothing is released after it", async () => {
@@ -135,7 +142,7 @@ test("speech: commands go out when the sentence that mentions them is spoken", a
   // The whole answer streams in before the voice starts (text is faster than speech).
   for (const e of all) buffer.push(e);
   assert.deepEqual(r.batches, [], "nothing before the first sentence is spoken");
-  assert.equal(clock.queued(), 5);
+  assert.equal(clock.queued(), 4);
   const afterEach: string[][] = [];
   while (clock.queued() > 0) {
     clock.speakNext();
@@ -146,11 +153,11 @@ test("speech: commands go out when the sentence that mentions them is spoken", a
     "Support sits at 230, where buyers stepped in three times.",
     "Resistance is at 265.",
     "A trendline from 232 to 258 tracks the higher lows, and the retracement from 265 down to 230 puts the 61.8% level near 251.6.",
-  ].concat([]).slice(0, clock.said.length));
+  ]);
   assert.deepEqual(afterEach[0], ["LOAD:TSLA", "TIMEFRAME:1D"]);
   assert.deepEqual(afterEach[1], ["SUPPORT:230"]);
   assert.deepEqual(afterEach[2], ["RESISTANCE:265"]);
-  assert.deepEqual(afterEach.slice(3).flat().sort(), ["FIBONACCI:265:230", "TRENDLINE:232:258"]);
+  assert.deepEqual(afterEach[3], ["TRENDLINE:232:258", "FIBONACCI:265:230"]);
   assert.deepEqual(buffer.pending, []);
 });
 
@@ -190,4 +197,22 @@ test("speech: spoken(Infinity) (speech ended or unavailable) releases everything
   for (const e of await events(t)) buffer.push(e);
   buffer.spoken(Infinity);
   assert.deepEqual(r.batches.flat(), ["LOAD:NVDA", "TIMEFRAME:1D", "INDICATOR:BOLLINGER:ON", "PATTERN:ASCENDING_TRIANGLE:40:90", "ZOOM:IN"]);
+});
+
+test("speech: a command that arrives after the text goes with the first sentence core understands it from", async () => {
+  const clock = speechClock();
+  const r = recorder();
+  const buffer = new ChartCommandBuffer({ onRelease: r.onRelease, pacing: "speech", onSentence: clock.onSentence });
+  clock.attach(buffer);
+  // LOAD:NVDA and TIMEFRAME:1D arrive after all four sentences; core reads NVDA from sentence 0
+  // ("Nvidia is the chip maker …") and the daily timeframe from sentence 1, so each goes with its
+  // sentence, and the indicator (waiting for both) with the second.
+  for (const e of await events(transcript("model-indicator-before-load"))) buffer.push(e);
+  clock.speakNext();
+  assert.deepEqual(r.batches.splice(0), [["LOAD:NVDA"]]);
+  clock.speakNext();
+  assert.deepEqual(r.batches.splice(0).flat(), ["TIMEFRAME:1D", "INDICATOR:BOLLINGER:ON"]);
+  clock.speakNext();
+  clock.speakNext();
+  assert.deepEqual(r.batches.splice(0).flat(), ["PATTERN:ASCENDING_TRIANGLE:40:90", "ZOOM:IN"]);
 });

@@ -227,16 +227,22 @@ export async function startFaultProxy(upstream: string, plan: (n: number, seen: 
       const headers = { ...req.headers, host: target.host };
       const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        res.flushHeaders();
         const limit = fault.kind === "cut" || fault.kind === "stall" ? fault.events : Infinity;
         let events = 0;
         let pending = "";
+        let stopped = false;
         const stop = () => {
+          stopped = true;
           upRes.destroy();
-          if (fault.kind === "cut") res.destroy();
+          // A cut: what was written is delivered, then the connection ends without the chunked
+          // body's terminator (the client sees a premature close). A stall: nothing more, ever.
+          if (fault.kind === "cut") res.socket?.end();
         };
         if (limit === 0) return stop();
         upRes.setEncoding("utf8");
         upRes.on("data", (chunk: string) => {
+          if (stopped) return;
           pending += chunk;
           let end: number;
           while ((end = pending.indexOf("\n\n")) >= 0) {
@@ -246,7 +252,9 @@ export async function startFaultProxy(upstream: string, plan: (n: number, seen: 
             if (/^id:/m.test(message) && ++events >= limit) return stop();
           }
         });
-        upRes.on("end", () => res.end(pending));
+        upRes.on("end", () => {
+          if (!stopped) res.end(pending);
+        });
       });
       up.on("error", () => res.destroy());
       up.end(body);

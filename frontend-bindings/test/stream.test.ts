@@ -322,11 +322,18 @@ test("an invalid chart_command surfaces as a command_issue, never as a command",
     ...base,
     name: "invalid-command",
     request: { query: "invalid command (client test only)" },
-    events: base.events.map((e) =>
-      e.id === 3
-        ? { id: 3, data: { type: "chart_command", command: "TIMEFRAME:7X", structured: { type: "timeframe", payload: { value: "7X" }, description: null }, sequence: 2, total: 3 } }
-        : e,
-    ),
+    events: base.events.map((e) => {
+      if (e.id === 3) {
+        return { id: 3, data: { type: "chart_command", command: "TIMEFRAME:7X", structured: { type: "timeframe", payload: { value: "7X" }, description: null }, sequence: 2, total: 3 } };
+      }
+      if (e.data["type"] === "done") {
+        // done's full list is what the server accepted: without the command it never had.
+        const keep = (c: unknown) => !String(typeof c === "string" ? c : (c as { legacy: string }).legacy).startsWith("TIMEFRAME");
+        const d = e.data as { chart_commands: unknown[]; chart_commands_structured: unknown[] };
+        return { id: e.id, data: { ...e.data, chart_commands: d.chart_commands.filter(keep), chart_commands_structured: d.chart_commands_structured.filter(keep) } };
+      }
+      return e;
+    }),
   };
   const server = await startReplayServer([bad]);
   try {
