@@ -204,7 +204,7 @@ test("speech: a command that arrives after the text goes with the first sentence
   const r = recorder();
   const buffer = new ChartCommandBuffer({ onRelease: r.onRelease, pacing: "speech", onSentence: clock.onSentence });
   clock.attach(buffer);
-  // LOAD:NVDA and TIMEFRAME:1D arrive after all four sentences; core reads NVDA from sentence 0
+  // LOAD:NVDA and TIMEFRAME:1D arrive after all three sentences; core reads NVDA from sentence 0
   // ("Nvidia is the chip maker …") and the daily timeframe from sentence 1, so each goes with its
   // sentence, and the indicator (waiting for both) with the second.
   for (const e of await events(transcript("model-indicator-before-load"))) buffer.push(e);
@@ -212,7 +212,8 @@ test("speech: a command that arrives after the text goes with the first sentence
   assert.deepEqual(r.batches.splice(0), [["LOAD:NVDA"]]);
   clock.speakNext();
   assert.deepEqual(r.batches.splice(0).flat(), ["TIMEFRAME:1D", "INDICATOR:BOLLINGER:ON"]);
-  clock.speakNext();
+  // Pattern and zoom go with the sentence that was streaming when they arrived: the last one.
+  assert.equal(clock.queued(), 1);
   clock.speakNext();
   assert.deepEqual(r.batches.splice(0).flat(), ["PATTERN:ASCENDING_TRIANGLE:40:90", "ZOOM:IN"]);
 });
