@@ -151,6 +151,12 @@ test("the demo page: progressive text, chart commands change the chart, no conso
   assert.deepEqual(failed.chart, third.chart);
   assert.match((await page.textContent("#answers")) ?? "", /upstream_timeout/);
 
+  // 5. The levels answer again, for the screenshot: TSLA with its support, resistance, trendline and Fibonacci.
+  await askAndWait(page, levels.request.query);
+  const last = await demo(page);
+  assert.equal(last.chart.symbol, "TSLA");
+  assert.equal(last.chart.lines.length, 2);
+
   // The chart area is drawn: a good share of its canvas pixels are neither blank nor background.
   const inked = await page.evaluate(() => {
     let ink = 0;
