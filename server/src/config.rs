@@ -98,6 +98,7 @@ struct RawServer {
     max_history_messages: usize,
     max_history_content_chars: usize,
     max_id_chars: usize,
+    demo_dir: String,
 }
 
 impl Default for RawServer {
@@ -109,6 +110,7 @@ impl Default for RawServer {
             max_history_messages: 50,
             max_history_content_chars: 8000,
             max_id_chars: 128,
+            demo_dir: String::new(),
         }
     }
 }
@@ -373,7 +375,13 @@ pub struct Config {
 pub struct ServerConfig {
     pub bind: SocketAddr,
     pub limits: Limits,
+    /// The built demo page (`index.html` + `assets/`) served at `/` (docs/demo.md).
+    pub demo_dir: PathBuf,
 }
+
+/// `server.demo_dir` when the key is empty: the repository's own build output
+/// (`cd frontend-bindings && npm run build:demo`), found from where the binary was built.
+pub const DEFAULT_DEMO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../frontend-bindings/demo/dist");
 
 /// Bounds on client input (spec §7): anything over them is a 413 or a 422.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -966,6 +974,11 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
                 max_history_content_chars: s.max_history_content_chars,
                 max_id_chars: s.max_id_chars,
             },
+            demo_dir: PathBuf::from(if s.demo_dir.is_empty() {
+                DEFAULT_DEMO_DIR
+            } else {
+                s.demo_dir.as_str()
+            }),
         },
         store: StoreConfig {
             path: PathBuf::from(raw.store.path),

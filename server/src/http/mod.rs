@@ -4,6 +4,7 @@
 //! Handlers extract, call the pipeline (or a capability), and respond; nothing here decides what
 //! a chart command is or which model answers.
 
+pub mod demo;
 pub mod extract;
 pub mod handlers;
 pub mod middleware;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(handlers::health))
         .route("/ready", get(handlers::ready))
         .route("/metrics", get(handlers::metrics))
+        .merge(demo::routes(&state))
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .route_layer(axum::middleware::from_fn(middleware::record_route))
         .fallback(handlers::not_found)
