@@ -381,7 +381,10 @@ pub struct ServerConfig {
 
 /// `server.demo_dir` when the key is empty: the repository's own build output
 /// (`cd frontend-bindings && npm run build:demo`), found from where the binary was built.
-pub const DEFAULT_DEMO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../frontend-bindings/demo/dist");
+pub const DEFAULT_DEMO_DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../frontend-bindings/demo/dist"
+);
 
 /// Bounds on client input (spec §7): anything over them is a 413 or a 422.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -318,7 +318,13 @@ fn cases() -> Vec<Case> {
             "not_found",
         ),
         // GET / is the demo page (server/tests/demo.rs).
-        req("root with POST", Method::POST, "/", 405, "method_not_allowed"),
+        req(
+            "root with POST",
+            Method::POST,
+            "/",
+            405,
+            "method_not_allowed",
+        ),
         req(
             "flags unknown param",
             Method::GET,

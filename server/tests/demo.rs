@@ -18,7 +18,9 @@ async fn get(demo_dir: &std::path::Path, uri: &str) -> (StatusCode, String, Stri
     c.server.demo_dir = demo_dir.to_path_buf();
     let state = bounded(AppState::new(c)).await.unwrap();
     let req = Request::get(uri).body(Body::empty()).unwrap();
-    let res = bounded(chartgate_server::app(state).oneshot(req)).await.unwrap();
+    let res = bounded(chartgate_server::app(state).oneshot(req))
+        .await
+        .unwrap();
     let status = res.status();
     let ct = res
         .headers()
@@ -42,7 +44,11 @@ async fn root_says_how_to_build_the_demo_when_it_is_not_built() {
 async fn root_and_assets_come_from_the_demo_dir() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("assets")).unwrap();
-    std::fs::write(dir.path().join("index.html"), "<!doctype html><title>demo</title>").unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>demo</title>",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("assets/app.js"), "export {};").unwrap();
     std::fs::write(dir.path().join("secret.txt"), "outside assets").unwrap();
 
@@ -56,7 +62,12 @@ async fn root_and_assets_come_from_the_demo_dir() {
     assert!(ct.contains("javascript"), "{ct}");
     assert_eq!(body, "export {};");
 
-    for uri in ["/assets/../secret.txt", "/assets/%2e%2e/secret.txt", "/assets/nope.js", "/secret.txt"] {
+    for uri in [
+        "/assets/../secret.txt",
+        "/assets/%2e%2e/secret.txt",
+        "/assets/nope.js",
+        "/secret.txt",
+    ] {
         let (status, _, body) = get(dir.path(), uri).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
         assert!(!body.contains("outside assets"), "{uri}");
