@@ -7,7 +7,9 @@
 #      .d.ts snapshot drift, the 100,000 B gzip download budget;
 #   4. `npm pack`, installed into test/node_modules, then node --test: the package imported by name
 #      in node, the vectors again, types, a static page and Vite and webpack builds in headless
-#      Chromium, and smoke runs of the bench runners.
+#      Chromium, the stream client and command buffer (`./stream`) against the tests/sse/
+#      transcripts replayed through a fault proxy, the demo page (frontend-bindings/demo, built by
+#      Vite) in headless Chromium (writes docs/demo.png), and smoke runs of the bench runners.
 # Exits non-zero on any failure.
 #
 #   bash scripts/test-wasm.sh                 install what is missing, then test
@@ -145,6 +147,8 @@ step "wasm-pack build: pkg/ (shipped), pkg-conformance/ and pkg-probes/ (test- a
 
 step "tsc (dist/) and .d.ts snapshot"
 (cd "$BINDINGS" && npm run --silent build:ts && node scripts/check-dts.mjs)
+# The demo page's TypeScript (Vite strips types without checking them).
+(cd "$BINDINGS" && npx tsc -p demo/tsconfig.json)
 
 WASM_RAW=$(stat -c %s "$BINDINGS/pkg/chartgate_wasm_bg.wasm")
 WASM_GZ=$(gzip -9 -c "$BINDINGS/pkg/chartgate_wasm_bg.wasm" | wc -c)
@@ -171,7 +175,7 @@ INSTALLED="$BINDINGS/test/node_modules/@chartgate/chart-commands"
 rm -rf "$INSTALLED" && mkdir -p "$INSTALLED"
 tar -xzf "$PACK_DIR"/*.tgz -C "$INSTALLED" --strip-components=1
 
-step "TypeScript tests (node --test): node, types, package, Chromium page, Vite, webpack"
+step "TypeScript tests (node --test): node, types, package, stream client and buffer, Chromium page, demo page, Vite, webpack"
 (cd "$BINDINGS/test" && rm -rf .out && npx tsc -p tsconfig.json)
 NODE_LOG="$(mktemp)"
 if ! (cd "$BINDINGS/test" && node --test --test-reporter=spec --test-concurrency=1 .out/ 2>&1 | tee "$NODE_LOG"); then

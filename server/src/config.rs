@@ -127,6 +127,7 @@ struct RawServer {
     shutdown_timeout_ms: u64,
     cors_origins: Vec<String>,
     cors_allow_credentials: bool,
+    demo_dir: String,
 }
 
 impl Default for RawServer {
@@ -150,6 +151,7 @@ impl Default for RawServer {
             shutdown_timeout_ms: 10_000,
             cors_origins: Vec::new(),
             cors_allow_credentials: false,
+            demo_dir: String::new(),
         }
     }
 }
@@ -432,6 +434,8 @@ pub struct ServerConfig {
     /// Graceful shutdown: how long in-flight requests may take before connections are closed.
     pub shutdown_timeout: Duration,
     pub cors: CorsConfig,
+    /// The built demo page (`index.html` + `assets/`) served at `/` (docs/demo.md).
+    pub demo_dir: PathBuf,
 }
 
 /// The front door's connection bounds (`docs/security.md` says why each exists).
@@ -466,6 +470,13 @@ pub struct CorsConfig {
     /// Send `Access-Control-Allow-Credentials: true` (never together with `*`).
     pub allow_credentials: bool,
 }
+
+/// `server.demo_dir` when the key is empty: the repository's own build output
+/// (`cd frontend-bindings && npm run build:demo`), found from where the binary was built.
+pub const DEFAULT_DEMO_DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../frontend-bindings/demo/dist"
+);
 
 /// Bounds on client input (spec §7): anything over them is a 413 or a 422.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1101,6 +1112,11 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
             conn,
             shutdown_timeout: Duration::from_millis(s.shutdown_timeout_ms),
             cors,
+            demo_dir: PathBuf::from(if s.demo_dir.is_empty() {
+                DEFAULT_DEMO_DIR
+            } else {
+                s.demo_dir.as_str()
+            }),
         },
         store: StoreConfig {
             path: PathBuf::from(raw.store.path),

@@ -347,7 +347,14 @@ fn cases() -> Vec<Case> {
             404,
             "not_found",
         ),
-        req("root", Method::GET, "/", 404, "not_found"),
+        // GET / is the demo page (server/tests/demo.rs).
+        req(
+            "root with POST",
+            Method::POST,
+            "/",
+            405,
+            "method_not_allowed",
+        ),
         req(
             "flags unknown param",
             Method::GET,

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod body;
 pub mod cors;
+pub mod demo;
 pub mod extract;
 pub mod handlers;
 pub mod head;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(handlers::health))
         .route("/ready", get(handlers::ready))
         .route("/metrics", get(handlers::metrics))
+        .merge(demo::routes(&state))
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .route_layer(axum::middleware::from_fn(middleware::record_route))
         .fallback(handlers::not_found)
