@@ -40,6 +40,9 @@ pub enum IssueCode {
     InvalidValue,
     /// An object has a field nobody knows; it is ignored. Added by chartgate.
     UnknownField,
+    /// A legacy list element holds no command-shaped token (prose), or a `raw` value is not
+    /// command-shaped. Spec §3, "Prose is not a command".
+    NotACommand,
 }
 
 impl IssueCode {
@@ -61,11 +64,12 @@ impl IssueCode {
             IssueCode::FallbackToLegacy => "fallback_to_legacy",
             IssueCode::InvalidValue => "invalid_value",
             IssueCode::UnknownField => "unknown_field",
+            IssueCode::NotACommand => "not_a_command",
         }
     }
 
     /// Every code, for metrics label sets and docs.
-    pub const ALL: [IssueCode; 15] = [
+    pub const ALL: [IssueCode; 16] = [
         IssueCode::InvalidType,
         IssueCode::MissingField,
         IssueCode::InvalidSymbol,
@@ -81,6 +85,7 @@ impl IssueCode {
         IssueCode::FallbackToLegacy,
         IssueCode::InvalidValue,
         IssueCode::UnknownField,
+        IssueCode::NotACommand,
     ];
 }
 

@@ -61,6 +61,42 @@ pub const KNOWN_VERBS: [&str; 24] = [
 ];
 const MORE_VERBS: [&str; 3] = ["PATTERN", "CLEAR", "STOP_LOSS"];
 
+/// Longest command-shaped token, in bytes (spec §3, "Prose is not a command").
+pub const MAX_TOKEN_LEN: usize = 200;
+
+/// Known verbs that make a command without an argument; bare, they count as commands only when
+/// written in capitals (`CLEAR` is a command, `clear` in a sentence is a word).
+const BARE_VERBS: [&str; 3] = ["RESET", "CROSSHAIR", "CLEAR"];
+
+/// Whether `token` is command-shaped (spec §3): `VERB(:ARG)*` where the verb is ASCII letters and
+/// `_`, each argument is ASCII letters, digits and `. _ - + = , % ^` only, at most
+/// [`MAX_TOKEN_LEN`] bytes, and either it has a `:` or it is a bare verb in capitals.
+/// `^` is allowed beyond the spec's list because index symbols (`LOAD:^GSPC`) are valid symbols
+/// (§2). Arguments may be empty (`LOAD:` is a command with a missing argument, an error).
+/// Nothing else can become a command, so markup, script text and prose never reach a chart.
+pub fn is_command_shaped(token: &str) -> bool {
+    if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+        return false;
+    }
+    let (verb, args) = match token.split_once(':') {
+        Some((v, a)) => (v, Some(a)),
+        None => (token, None),
+    };
+    if verb.is_empty() || !verb.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_') {
+        return false;
+    }
+    match args {
+        Some(a) => a.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b':' | b'.' | b'_' | b'-' | b'+' | b'=' | b',' | b'%' | b'^'
+                )
+        }),
+        None => BARE_VERBS.contains(&verb),
+    }
+}
+
 /// Whether `verb` (any case) is a legacy verb this parser understands.
 pub fn is_known_verb(verb: &str) -> bool {
     KNOWN_VERBS
@@ -114,8 +150,14 @@ pub(crate) fn parse_into(
         return false;
     }
     let mut any = false;
+    let mut prose = false;
+    let before = out.commands.len();
     let mut one = |token: &str| -> bool {
         any = true;
+        if !is_command_shaped(token) {
+            prose = true;
+            return false;
+        }
         if out.commands.len() >= limit {
             return true;
         }
@@ -134,6 +176,16 @@ pub(crate) fn parse_into(
     // inside a token, so "SUPPORT:430\u{b}RESISTANCE:455" would stop being two commands.
     if s.split_whitespace().any(&mut one) {
         return true;
+    }
+    if prose && out.commands.len() == before {
+        out.issues.push(
+            Issue::warning(
+                IssueCode::NotACommand,
+                vec![],
+                format!("not a command: {:?}", excerpt(s.trim())),
+            )
+            .prefixed(&prefix()),
+        );
     }
     if !any {
         out.issues.push(

@@ -601,6 +601,17 @@ pub(crate) fn decode_payload(
                     format!("raw value exceeds {MAX_LEGACY_LEN} bytes"),
                 );
                 None
+            } else if !legacy::is_command_shaped(s) {
+                f.fail(
+                    issues,
+                    k,
+                    IssueCode::NotACommand,
+                    format!(
+                        "raw value {:?} is not command-shaped (VERB:ARG, letters, digits and . _ - + = , % ^); dropped",
+                        excerpt(s)
+                    ),
+                );
+                None
             } else {
                 Some(CommandKind::Raw(Raw {
                     value: s.to_owned(),
