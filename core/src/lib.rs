@@ -99,6 +99,7 @@ pub fn validate_commands(list: &serde_json::Value) -> Parsed {
             ),
         ));
     }
+    issue::cap_issues(&mut out.issues);
     out
 }
 
