@@ -40,6 +40,11 @@ pub enum IssueCode {
     InvalidValue,
     /// An object has a field nobody knows; it is ignored. Added by chartgate.
     UnknownField,
+    /// A legacy list element holds no command-shaped token (prose), or a `raw` value is not
+    /// command-shaped. Spec §3, "Prose is not a command".
+    NotACommand,
+    /// More than [`MAX_ISSUES`] issues were found; this last one counts the rest. Added by chartgate.
+    TooManyIssues,
 }
 
 impl IssueCode {
@@ -61,11 +66,13 @@ impl IssueCode {
             IssueCode::FallbackToLegacy => "fallback_to_legacy",
             IssueCode::InvalidValue => "invalid_value",
             IssueCode::UnknownField => "unknown_field",
+            IssueCode::NotACommand => "not_a_command",
+            IssueCode::TooManyIssues => "too_many_issues",
         }
     }
 
     /// Every code, for metrics label sets and docs.
-    pub const ALL: [IssueCode; 15] = [
+    pub const ALL: [IssueCode; 17] = [
         IssueCode::InvalidType,
         IssueCode::MissingField,
         IssueCode::InvalidSymbol,
@@ -81,6 +88,8 @@ impl IssueCode {
         IssueCode::FallbackToLegacy,
         IssueCode::InvalidValue,
         IssueCode::UnknownField,
+        IssueCode::NotACommand,
+        IssueCode::TooManyIssues,
     ];
 }
 
@@ -179,6 +188,24 @@ impl fmt::Display for Issue {
         }
         Ok(())
     }
+}
+
+/// Most issues one call reports; the rest are counted by one last `too_many_issues` issue.
+pub const MAX_ISSUES: usize = 256;
+
+/// Keeps the first `MAX_ISSUES - 1` issues and replaces the rest by one `too_many_issues` issue
+/// that counts them (an error when any of them is one).
+pub fn cap_issues(issues: &mut Vec<Issue>) {
+    if issues.len() <= MAX_ISSUES {
+        return;
+    }
+    let rest = issues.split_off(MAX_ISSUES - 1);
+    let message = format!("{} more issues not shown", rest.len());
+    issues.push(if rest.iter().any(Issue::is_error) {
+        Issue::error(IssueCode::TooManyIssues, vec![], message)
+    } else {
+        Issue::warning(IssueCode::TooManyIssues, vec![], message)
+    });
 }
 
 /// Truncates `s` for inclusion in a message (never splits a character).

@@ -10,7 +10,8 @@ use crate::command::{
 };
 use crate::issue::{excerpt, Issue, IssueCode, PathSegment};
 use crate::num::{
-    format_shortest, parse_decimal, parse_non_negative_int, push_u64, write_shortest, MAX_PRICE,
+    format_shortest, is_valid_price, parse_decimal, parse_non_negative_int, push_u64,
+    write_shortest, MAX_CANDLE, MAX_TIME, ZOOM_RANGE,
 };
 use crate::vocab::{
     canonical_snake, canonical_symbol, is_valid_date, is_valid_id, parse_token, AssetType,
@@ -61,6 +62,42 @@ pub const KNOWN_VERBS: [&str; 24] = [
 ];
 const MORE_VERBS: [&str; 3] = ["PATTERN", "CLEAR", "STOP_LOSS"];
 
+/// Longest command-shaped token, in bytes (spec §3, "Prose is not a command").
+pub const MAX_TOKEN_LEN: usize = 200;
+
+/// Known verbs that make a command without an argument; bare, they count as commands only when
+/// written in capitals (`CLEAR` is a command, `clear` in a sentence is a word).
+const BARE_VERBS: [&str; 3] = ["RESET", "CROSSHAIR", "CLEAR"];
+
+/// Whether `token` is command-shaped (spec §3): `VERB(:ARG)*` where the verb is ASCII letters and
+/// `_`, each argument is ASCII letters, digits and `. _ - + = , % ^` only, at most
+/// [`MAX_TOKEN_LEN`] bytes, and either it has a `:` or it is a bare verb in capitals.
+/// `^` is allowed beyond the spec's list because index symbols (`LOAD:^GSPC`) are valid symbols
+/// (§2). Arguments may be empty (`LOAD:` is a command with a missing argument, an error).
+/// Nothing else can become a command, so markup, script text and prose never reach a chart.
+pub fn is_command_shaped(token: &str) -> bool {
+    if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+        return false;
+    }
+    let (verb, args) = match token.split_once(':') {
+        Some((v, a)) => (v, Some(a)),
+        None => (token, None),
+    };
+    if verb.is_empty() || !verb.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_') {
+        return false;
+    }
+    match args {
+        Some(a) => a.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b':' | b'.' | b'_' | b'-' | b'+' | b'=' | b',' | b'%' | b'^'
+                )
+        }),
+        None => BARE_VERBS.contains(&verb),
+    }
+}
+
 /// Whether `verb` (any case) is a legacy verb this parser understands.
 pub fn is_known_verb(verb: &str) -> bool {
     KNOWN_VERBS
@@ -87,6 +124,7 @@ pub fn parse_legacy_list<S: AsRef<str>>(list: &[S]) -> Parsed {
             usize::MAX,
         );
     }
+    crate::issue::cap_issues(&mut out.issues);
     out
 }
 
@@ -114,8 +152,14 @@ pub(crate) fn parse_into(
         return false;
     }
     let mut any = false;
+    let mut prose = false;
+    let before = out.commands.len();
     let mut one = |token: &str| -> bool {
         any = true;
+        if !is_command_shaped(token) {
+            prose = true;
+            return false;
+        }
         if out.commands.len() >= limit {
             return true;
         }
@@ -134,6 +178,16 @@ pub(crate) fn parse_into(
     // inside a token, so "SUPPORT:430\u{b}RESISTANCE:455" would stop being two commands.
     if s.split_whitespace().any(&mut one) {
         return true;
+    }
+    if prose && out.commands.len() == before {
+        out.issues.push(
+            Issue::warning(
+                IssueCode::NotACommand,
+                vec![],
+                format!("not a command: {:?}", excerpt(s.trim())),
+            )
+            .prefixed(&prefix()),
+        );
     }
     if !any {
         out.issues.push(
@@ -235,7 +289,7 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
                     )
                 })?;
             let amount = match args.get(1) {
-                Some(a) => Some(positive(a, "zoom amount")?),
+                Some(a) => Some(check_zoom(number(a, "zoom amount")?)?),
                 None => None,
             };
             CommandKind::Zoom(Zoom { direction, amount })
@@ -354,32 +408,70 @@ pub(crate) fn timeframe(raw: &str) -> Result<crate::vocab::Timeframe, Issue> {
     })
 }
 
-/// A price token: finite, > 0, at most [`MAX_PRICE`].
+/// A price token: a number from 1e-8 to 1e15 ([`crate::num::MIN_PRICE`], [`crate::num::MAX_PRICE`]).
 pub(crate) fn price(raw: &str) -> Result<f64, Issue> {
-    positive(raw, "price")
+    check_price(number(raw, "price")?, "price")
 }
 
-fn positive(raw: &str, what: &str) -> Result<f64, Issue> {
-    match parse_decimal(raw) {
-        Some(v) => check_positive(v, what),
-        None => Err(err(
+fn number(raw: &str, what: &str) -> Result<f64, Issue> {
+    parse_decimal(raw).ok_or_else(|| {
+        err(
             IssueCode::InvalidNumber,
             format!("{what} must be a number, got {:?}", excerpt(raw)),
-        )),
-    }
+        )
+    })
 }
 
-/// Checks a finite number is > 0 and at most [`MAX_PRICE`].
-pub(crate) fn check_positive(v: f64, what: &str) -> Result<f64, Issue> {
-    if v.is_finite() && v > 0.0 && v <= MAX_PRICE {
+/// Checks a price is within 1e-8..=1e15.
+pub(crate) fn check_price(v: f64, what: &str) -> Result<f64, Issue> {
+    if is_valid_price(v) {
         Ok(v)
     } else {
         Err(err(
             IssueCode::InvalidNumber,
             format!(
-                "{what} must be a finite number > 0 and <= 1e15, got {}",
+                "{what} must be a number from 1e-8 to 1e15, got {}",
                 format_shortest(v)
             ),
+        ))
+    }
+}
+
+/// Checks a zoom amount is within 0.01..=100.
+pub(crate) fn check_zoom(v: f64) -> Result<f64, Issue> {
+    if ZOOM_RANGE.contains(&v) {
+        Ok(v)
+    } else {
+        Err(err(
+            IssueCode::InvalidNumber,
+            format!(
+                "zoom amount must be a number from 0.01 to 100, got {}",
+                format_shortest(v)
+            ),
+        ))
+    }
+}
+
+/// Checks a Unix time is at most [`MAX_TIME`] (9999-12-31T23:59:59Z).
+pub(crate) fn check_time(t: u64, what: &str) -> Result<u64, Issue> {
+    if t <= MAX_TIME {
+        Ok(t)
+    } else {
+        Err(err(
+            IssueCode::InvalidTimestamp,
+            format!("{what} must be Unix seconds up to {MAX_TIME} (year 9999), got {t}"),
+        ))
+    }
+}
+
+/// Checks a candle index is at most [`MAX_CANDLE`].
+pub(crate) fn check_candle(c: u64, what: &str) -> Result<u64, Issue> {
+    if c <= MAX_CANDLE {
+        Ok(c)
+    } else {
+        Err(err(
+            IssueCode::InvalidNumber,
+            format!("{what} must be an integer from 0 to {MAX_CANDLE}, got {c}"),
         ))
     }
 }
@@ -407,12 +499,13 @@ pub(crate) fn check_period(p: u64) -> Result<u32, Issue> {
 }
 
 fn time(raw: &str) -> Result<u64, Issue> {
-    parse_non_negative_int(raw).ok_or_else(|| {
+    let t = parse_non_negative_int(raw).ok_or_else(|| {
         err(
             IssueCode::InvalidTimestamp,
             format!("time must be Unix seconds, got {:?}", excerpt(raw)),
         )
-    })
+    })?;
+    check_time(t, "time")
 }
 
 fn id(raw: &str) -> Result<String, Issue> {
@@ -447,7 +540,9 @@ pub(crate) fn scroll(raw: &str) -> Result<Scroll, Issue> {
         return Ok(Scroll::Date { date: t.to_owned() });
     }
     if let Some(time) = parse_non_negative_int(t) {
-        return Ok(Scroll::Time { time });
+        return Ok(Scroll::Time {
+            time: check_time(time, "scroll time")?,
+        });
     }
     Err(err(
         IssueCode::InvalidTimestamp,
@@ -668,12 +763,13 @@ fn parse_pattern(args: &[&str]) -> Result<CommandKind, Issue> {
         [] => (None, None),
         [s, e] => {
             let c = |t: &str| {
-                parse_non_negative_int(t).ok_or_else(|| {
+                let c = parse_non_negative_int(t).ok_or_else(|| {
                     err(
                         IssueCode::InvalidNumber,
                         format!("candle index must be an integer >= 0, got {:?}", excerpt(t)),
                     )
-                })
+                })?;
+                check_candle(c, "candle index")
             };
             (Some(c(s)?), Some(c(e)?))
         }

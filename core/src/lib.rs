@@ -5,6 +5,7 @@
 //! JSON Schema handed to models. Pure functions only: no I/O, no clock, no randomness, no env.
 //! The server (native) and the browser (wasm) both call this crate; neither re-implements it.
 
+pub mod answer;
 pub mod command;
 #[doc(hidden)]
 pub mod conformance;
@@ -20,6 +21,7 @@ pub mod understand;
 pub mod validate;
 pub mod vocab;
 
+pub use answer::{shape_answer, ShapedAnswer};
 pub use command::{Command, CommandKind};
 pub use issue::{Issue, IssueCode, PathSegment, Severity};
 pub use legacy::{parse_legacy, parse_legacy_list, Parsed};
@@ -76,6 +78,7 @@ pub fn validate_commands(list: &serde_json::Value) -> Parsed {
     if items.len() > MAX_COMMANDS {
         out.issues.push(too_many_commands(items.len()));
     }
+    issue::cap_issues(&mut out.issues);
     out
 }
 

@@ -264,6 +264,7 @@ pub fn normalize_chart_command_payload(
     } else {
         source
     };
+    crate::issue::cap_issues(&mut issues);
     Normalized {
         legacy: legacy_cmds.iter().map(|c| c.legacy().to_owned()).collect(),
         structured,
@@ -349,8 +350,10 @@ fn read_legacy(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
             }
         }
         Value::Array(items) => {
+            // The cap bounds the elements examined, not only the commands kept: a million
+            // invalid elements must not cost a million issues.
             for (i, item) in items.iter().enumerate() {
-                if out.commands.len() >= MAX_COMMANDS {
+                if out.commands.len() >= MAX_COMMANDS || i >= MAX_COMMANDS {
                     truncated = true;
                     break;
                 }
@@ -406,8 +409,9 @@ fn read_structured(v: &Value, issues: &mut Vec<Issue>) -> Vec<Command> {
         }
     };
     let mut out: Vec<Command> = Vec::new();
+    // The cap bounds the entries examined, valid or not.
     for (i, item) in items.iter().enumerate() {
-        if out.len() >= MAX_COMMANDS {
+        if out.len() >= MAX_COMMANDS || i >= MAX_COMMANDS {
             issues.push(Issue::error(IssueCode::TooManyCommands, vec![base()], format!("more than {MAX_COMMANDS} commands; only the first {MAX_COMMANDS} were processed")));
             break;
         }

@@ -5,9 +5,27 @@ use std::cmp::Ordering;
 
 use serde::Serializer;
 
-/// Largest magnitude accepted for prices and amounts. Keeps every canonical legacy string short and
-/// every value exactly representable in the formats both sides print.
+/// Largest price accepted. Keeps every canonical legacy string short and every value exactly
+/// representable in the formats both sides print.
 pub const MAX_PRICE: f64 = 1e15;
+
+/// Smallest price accepted: 1e-8 (one satoshi), below any quoted asset; `1e-300` is no price.
+pub const MIN_PRICE: f64 = 1e-8;
+
+/// Zoom amounts (a factor) go from 0.01 to 100; `5e-324` is no zoom.
+pub const ZOOM_RANGE: std::ops::RangeInclusive<f64> = 0.01..=100.0;
+
+/// Largest Unix time accepted, 9999-12-31T23:59:59Z: the last second an ISO date can name, and far
+/// below 2^53, so JavaScript holds every accepted time exactly.
+pub const MAX_TIME: u64 = 253_402_300_799;
+
+/// Largest candle index accepted: a billion bars (31 years of one-second candles), below 2^53.
+pub const MAX_CANDLE: u64 = 1_000_000_000;
+
+/// Whether `v` is an accepted price: finite and within [`MIN_PRICE`]..=[`MAX_PRICE`].
+pub fn is_valid_price(v: f64) -> bool {
+    (MIN_PRICE..=MAX_PRICE).contains(&v)
+}
 
 /// Parses a decimal number token: optional sign, digits, optional fraction, optional exponent.
 /// Rejects `inf`, `NaN`, hex and anything with other characters.

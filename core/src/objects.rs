@@ -315,8 +315,8 @@ pub fn decode_chart_objects(v: &Value, limit: usize) -> DecodedObjects {
             }
         }
     }
-    for key in obj.keys() {
-        if !matches!(
+    let unknown = obj.keys().filter(|key| {
+        !matches!(
             key.as_str(),
             "version"
                 | "symbol"
@@ -328,14 +328,9 @@ pub fn decode_chart_objects(v: &Value, limit: usize) -> DecodedObjects {
                 | "commands"
                 | "notes"
                 | "description"
-        ) {
-            issues.push(Issue::warning(
-                IssueCode::UnknownField,
-                k(key),
-                format!("unknown field {:?} ignored", excerpt(key)),
-            ));
-        }
-    }
+        )
+    });
+    crate::validate::report_unknown(unknown, &|key| k(key), &Vec::new, &mut issues);
     if fatal {
         return DecodedObjects {
             objects: None,

@@ -4,6 +4,7 @@
 //! strict: every object closes (`additionalProperties: false`) and lists all its properties as
 //! required (optional ones are nullable), `oneOf` becomes `anyOf`, `const` becomes a one-value
 //! `enum`, and `format` hints are dropped. Tool-call arguments still go through validation.
+//! `raw` is not offered to models (spec §3): its branch and definition are taken out.
 
 #[cfg(test)]
 use crate::command::Command;
@@ -76,7 +77,23 @@ pub fn chart_command_schema() -> Value {
     let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
     let mut schema = generator.root_schema_for::<ChartCommandsArgs>();
     Strict.transform(&mut schema);
-    schema.to_value()
+    let mut value = schema.to_value();
+    drop_raw(&mut value);
+    value
+}
+
+/// Takes the `raw` branch out of `CommandKind` and its payload out of `$defs`: a model has no
+/// business passing strings through unchecked (validation still rejects what it might send).
+fn drop_raw(schema: &mut Value) {
+    let Some(defs) = schema.get_mut("$defs").and_then(Value::as_object_mut) else {
+        return;
+    };
+    defs.remove("Raw");
+    if let Some(Value::Array(branches)) =
+        defs.get_mut("CommandKind").and_then(|k| k.get_mut("anyOf"))
+    {
+        branches.retain(|b| b["properties"]["type"]["enum"] != serde_json::json!(["raw"]));
+    }
 }
 
 /// The full OpenAI tool definition (`{"type":"function","function":{…,"strict":true}}`).
@@ -144,7 +161,12 @@ mod tests {
         let branches = schema["$defs"]["CommandKind"]["anyOf"]
             .as_array()
             .map(Vec::len);
-        assert_eq!(branches, Some(CommandKind::TYPES.len()));
+        // Every type but `raw`.
+        assert_eq!(branches, Some(CommandKind::TYPES.len() - 1));
+        let text = schema.to_string();
+        assert!(!text.contains("\"raw\""), "raw is offered: {text}");
+        assert!(!text.contains("Raw"), "raw's payload is defined: {text}");
+        assert!(text.contains("\"load\""));
     }
 
     #[test]

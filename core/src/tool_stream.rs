@@ -15,7 +15,7 @@
 //! and strings only, so a syntax error inside them goes unreported (strict tool schemas allow no
 //! other key). Fragments may split any token, escapes included: the scanner's state is per byte.
 
-use crate::issue::{Issue, IssueCode, PathSegment};
+use crate::issue::{Issue, IssueCode, PathSegment, MAX_ISSUES};
 use crate::legacy::Parsed;
 use crate::validate::{at, MAX_TEXT_LEN};
 use crate::MAX_COMMANDS;
@@ -89,6 +89,13 @@ pub struct ToolCallReader {
     seen_commands: bool,
     /// Elements of the `commands` array started so far.
     items: usize,
+    /// The issue cap across the whole call (as `issue::cap_issues` applies it to a one-shot
+    /// answer): issues handed out so far, and the ones held back past `MAX_ISSUES - 1` (only the
+    /// first is kept, in case it turns out to be the last).
+    issued: usize,
+    held_first: Option<Issue>,
+    held: usize,
+    held_error: bool,
 }
 
 impl Default for ToolCallReader {
@@ -122,7 +129,29 @@ impl ToolCallReader {
             key_is_commands: false,
             seen_commands: false,
             items: 0,
+            issued: 0,
+            held_first: None,
+            held: 0,
+            held_error: false,
         }
+    }
+
+    /// Lets through the issues that fit under the call's cap and holds back the rest.
+    fn gate(&mut self, issues: Vec<Issue>) -> Vec<Issue> {
+        let mut out = Vec::new();
+        for i in issues {
+            if self.issued < MAX_ISSUES - 1 {
+                self.issued += 1;
+                out.push(i);
+            } else {
+                self.held += 1;
+                self.held_error |= i.is_error();
+                if self.held_first.is_none() {
+                    self.held_first = Some(i);
+                }
+            }
+        }
+        out
     }
 
     /// Feeds the next fragment; returns the commands it completed (validated as by
@@ -134,6 +163,7 @@ impl ToolCallReader {
             while !self.step(b, &mut out) {}
             self.pos += 1;
         }
+        out.issues = self.gate(std::mem::take(&mut out.issues));
         out
     }
 
@@ -164,6 +194,21 @@ impl ToolCallReader {
             _ => out
                 .issues
                 .push(self.broken("they end before the object is closed")),
+        }
+        let mut this = self;
+        out.issues = this.gate(std::mem::take(&mut out.issues));
+        match (this.held, this.held_first) {
+            (0, _) | (_, None) => {}
+            // Exactly one over the released ones: it fits the cap after all.
+            (1, Some(only)) => out.issues.push(only),
+            (n, Some(_)) => {
+                let message = format!("{n} more issues not shown");
+                out.issues.push(if this.held_error {
+                    Issue::error(IssueCode::TooManyIssues, vec![], message)
+                } else {
+                    Issue::warning(IssueCode::TooManyIssues, vec![], message)
+                });
+            }
         }
         out
     }

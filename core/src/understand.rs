@@ -11,7 +11,9 @@
 //!
 //! # How a request is read
 //!
-//! 1. The text is cut to [`MAX_INPUT_CHARS`] and lower-cased (ASCII only, so byte offsets match).
+//! 1. The text is cut to [`MAX_INPUT_CHARS`], zero-width and bidi control characters are removed
+//!    ([`crate::vocab::strip_invisible`], so `TS\u{200b}LA` is `TSLA`, not two words), and it is
+//!    lower-cased (ASCII only, so byte offsets match).
 //! 2. Whitespace-separated chunks are looked at whole first:
 //!    - `VERB:ARGS` with a known legacy verb (`LOAD:TSLA`, `timeframe:1D`) goes through
 //!      [`crate::legacy::parse_legacy`]; its valid commands are kept (a known verb with bad
@@ -145,7 +147,7 @@ use crate::command::{
 };
 use crate::legacy::{is_known_verb, parse_legacy};
 use crate::normalize::{execution_list, stable_order, MAX_COMMANDS};
-use crate::num::{parse_decimal, MAX_PRICE};
+use crate::num::{is_valid_price, parse_decimal, ZOOM_RANGE};
 use crate::vocab::{
     canonical_symbol, symbol_shape, AssetType, ChartType, ClearTarget, CrosshairMode, DrawingStyle,
     IndicatorName, ResetTarget, Timeframe, ZoomDirection, PERIOD_RANGE,
@@ -154,9 +156,6 @@ use serde::Serialize;
 
 /// Longest text read, in characters; the rest is ignored.
 pub const MAX_INPUT_CHARS: usize = 2000;
-
-/// Largest zoom factor read from text ("zoom in 2x").
-const MAX_ZOOM_AMOUNT: f64 = 100.0;
 
 /// What the user wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -227,7 +226,10 @@ impl Understanding {
 /// Understands a plain-text request: its intent and the chart commands it asks for, deduplicated
 /// and in execution order, with their canonical legacy strings. Total and deterministic.
 pub fn understand(text: &str) -> Understanding {
-    let text = cap_chars(text, MAX_INPUT_CHARS);
+    let capped = cap_chars(text, MAX_INPUT_CHARS);
+    // Invisible characters would split or disguise words (`TS\u{200b}LA`): gone before anything reads.
+    let visible = crate::vocab::strip_invisible(capped);
+    let text: &str = &visible;
     let lower = text.to_ascii_lowercase();
     let mut reader = Reader::new(text, &lower);
     reader.read();
@@ -1155,7 +1157,7 @@ impl<'a> Reader<'a> {
         if self.unit(j + 1).is_some() || words!("percent" | "pct" | "x" | "times").contains(next) {
             return;
         }
-        if !(price.is_finite() && price > 0.0 && price <= MAX_PRICE) {
+        if !is_valid_price(price) {
             return;
         }
         let Some(shape) = DrawingShape::level(style, price) else {
@@ -1205,7 +1207,7 @@ impl<'a> Reader<'a> {
                 let next = self.w(a + 1);
                 let factor_word = matches!(next, "x" | "times" | "fold") && self.free(a + 1);
                 let plain = self.unit(a + 1).is_none() && !matches!(next, "percent" | "pct");
-                if (factor_word || plain) && v > 0.0 && v <= MAX_ZOOM_AMOUNT {
+                if (factor_word || plain) && ZOOM_RANGE.contains(&v) {
                     amount = Some(v);
                     end = if factor_word { a + 2 } else { a + 1 };
                 }
@@ -3018,7 +3020,10 @@ mod tests {
     #[test]
     fn non_ascii_characters_separate_words() {
         assert_legacy(&[
-            ("zoom\u{200b}in", &["ZOOM:IN"]),
+            ("zoom\u{b7}in", &["ZOOM:IN"]),
+            // Invisible characters are removed first: they join, never split (`TS\u{200b}LA`).
+            ("load TS\u{200b}LA", &["LOAD:TSLA"]),
+            ("zoom\u{200b}in", &[]),
             ("📈tesla📈", &["LOAD:TSLA"]),
         ]);
     }

@@ -44,6 +44,38 @@ fn warn_at(path: &[&str], code: IssueCode, msg: impl Into<String>) -> Issue {
     Issue::warning(code, path.iter().map(|k| key(k)).collect(), msg)
 }
 
+/// Most `unknown_field` warnings reported per object; one more warning counts the rest, so an
+/// object with a million stray keys costs a million comparisons, not a million issues.
+pub const MAX_UNKNOWN_FIELDS: usize = 16;
+
+/// Reports the `unknown` keys of one object as `unknown_field` warnings at `path(key)`, at most
+/// [`MAX_UNKNOWN_FIELDS`] of them and then one that counts the rest (at the object's own path).
+pub(crate) fn report_unknown<'k>(
+    unknown: impl Iterator<Item = &'k String>,
+    path: &dyn Fn(&str) -> Vec<PathSegment>,
+    base: &dyn Fn() -> Vec<PathSegment>,
+    issues: &mut Vec<Issue>,
+) {
+    let mut n = 0usize;
+    for k in unknown {
+        if n < MAX_UNKNOWN_FIELDS {
+            issues.push(Issue::warning(
+                IssueCode::UnknownField,
+                path(k),
+                format!("unknown field {:?} ignored", excerpt(k)),
+            ));
+        }
+        n += 1;
+    }
+    if n > MAX_UNKNOWN_FIELDS {
+        issues.push(Issue::warning(
+            IssueCode::UnknownField,
+            base(),
+            format!("{} more unknown fields ignored", n - MAX_UNKNOWN_FIELDS),
+        ));
+    }
+}
+
 /// A JSON type name for messages.
 pub fn type_of(v: &Value) -> &'static str {
     match v {
@@ -118,14 +150,13 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
             None
         }
     };
-    for k in obj.keys().filter(|_| known < obj.len()) {
-        if !COMMAND_FIELDS.contains(&k.as_str()) {
-            issues.push(warn_at(
-                &[k],
-                IssueCode::UnknownField,
-                format!("unknown field {:?} ignored", excerpt(k)),
-            ));
-        }
+    if known < obj.len() {
+        report_unknown(
+            obj.keys().filter(|k| !COMMAND_FIELDS.contains(&k.as_str())),
+            &|k| vec![key(k)],
+            &Vec::new,
+            &mut issues,
+        );
     }
 
     let ty = match ty_v {
@@ -205,7 +236,8 @@ pub fn decode_command(v: &Value) -> Decoded<'_> {
     }
 }
 
-/// A description/notes value: string (bounded), or null; anything else is a warning and dropped.
+/// A description/notes value: string (bounded, then cleaned by [`crate::vocab::clean_text`]), or
+/// null; anything else is a warning and dropped.
 pub(crate) fn optional_text(
     v: Option<&Value>,
     field: &str,
@@ -213,7 +245,9 @@ pub(crate) fn optional_text(
 ) -> Option<String> {
     match v {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.len() <= MAX_TEXT_LEN => Some(s.clone()),
+        Some(Value::String(s)) if s.len() <= MAX_TEXT_LEN => {
+            Some(crate::vocab::clean_text(s).into_owned())
+        }
         Some(Value::String(s)) => {
             issues.push(warn_at(
                 &[field],
@@ -377,7 +411,25 @@ impl<'a, 'b> Fields<'a, 'b> {
 
     fn price(&mut self, name: &str, required: bool, issues: &mut Vec<Issue>) -> Option<f64> {
         let (v, k) = self.number(name, required, issues)?;
-        self.check(issues, k, legacy::check_positive(v, k))
+        self.check(issues, k, legacy::check_price(v, k))
+    }
+
+    fn zoom_amount(&mut self, issues: &mut Vec<Issue>) -> Option<f64> {
+        let (v, k) = self.number("amount", false, issues)?;
+        self.check(issues, k, legacy::check_zoom(v))
+    }
+
+    /// A non-negative integer that `bound` accepts (a time, a candle index).
+    fn bounded_uint(
+        &mut self,
+        name: &str,
+        code: IssueCode,
+        bound: fn(u64, &str) -> Result<u64, Issue>,
+        issues: &mut Vec<Issue>,
+    ) -> Option<u64> {
+        let v = self.uint(name, code, issues)?;
+        let r = bound(v, name);
+        self.check(issues, name, r)
     }
 
     fn uint(&mut self, name: &str, code: IssueCode, issues: &mut Vec<Issue>) -> Option<u64> {
@@ -462,15 +514,14 @@ impl<'a, 'b> Fields<'a, 'b> {
     }
 
     fn finish(self, issues: &mut Vec<Issue>) -> bool {
-        let keys = self.map.keys().filter(|_| !self.skip_unknown);
-        for k in keys {
-            if !self.used[..self.n_used].contains(&k.as_str()) {
-                issues.push(Issue::warning(
-                    IssueCode::UnknownField,
-                    self.path(k),
-                    format!("unknown field {:?} ignored", excerpt(k)),
-                ));
-            }
+        if !self.skip_unknown {
+            let used = &self.used[..self.n_used];
+            report_unknown(
+                self.map.keys().filter(|k| !used.contains(&k.as_str())),
+                &|k| self.path(k),
+                &|| self.base.iter().map(|s| key(s)).collect(),
+                issues,
+            );
         }
         self.errors == 0
     }
@@ -520,7 +571,7 @@ pub(crate) fn decode_payload(
                 |s| parse_token(ZoomDirection::ALL, ZoomDirection::as_wire, s),
                 "in or out",
             );
-            let amount = f.price("amount", false, issues);
+            let amount = f.zoom_amount(issues);
             direction.map(|direction| CommandKind::Zoom(Zoom { direction, amount }))
         }
         "reset" => f
@@ -599,6 +650,17 @@ pub(crate) fn decode_payload(
                     k,
                     IssueCode::TooLong,
                     format!("raw value exceeds {MAX_LEGACY_LEN} bytes"),
+                );
+                None
+            } else if !legacy::is_command_shaped(s) {
+                f.fail(
+                    issues,
+                    k,
+                    IssueCode::NotACommand,
+                    format!(
+                        "raw value {:?} is not command-shaped (VERB:ARG, letters, digits and . _ - + = , % ^); dropped",
+                        excerpt(s)
+                    ),
                 );
                 None
             } else {
@@ -702,9 +764,21 @@ fn decode_drawing(f: &mut Fields<'_, '_>, issues: &mut Vec<Issue>) -> Option<Dra
         DrawingStyle::Trendline => {
             let start_price = f.price("start_price", true, issues);
             let end_price = f.price("end_price", true, issues);
-            let start_time = f.uint("start_time", IssueCode::InvalidTimestamp, issues);
-            let end_time = f.uint("end_time", IssueCode::InvalidTimestamp, issues);
-            if start_time.is_some() != end_time.is_some() {
+            let errors_before = f.errors;
+            let start_time = f.bounded_uint(
+                "start_time",
+                IssueCode::InvalidTimestamp,
+                legacy::check_time,
+                issues,
+            );
+            let end_time = f.bounded_uint(
+                "end_time",
+                IssueCode::InvalidTimestamp,
+                legacy::check_time,
+                issues,
+            );
+            // An invalid time already has its issue: "go together" is only for an absent one.
+            if start_time.is_some() != end_time.is_some() && f.errors == errors_before {
                 let missing = if start_time.is_none() {
                     "start_time"
                 } else {
@@ -740,7 +814,12 @@ fn decode_drawing(f: &mut Fields<'_, '_>, issues: &mut Vec<Issue>) -> Option<Dra
 
 fn decode_scroll(f: &mut Fields<'_, '_>, issues: &mut Vec<Issue>) -> Option<Scroll> {
     let date = f.string("date", &[], false, issues);
-    let time = f.uint("time", IssueCode::InvalidTimestamp, issues);
+    let time = f.bounded_uint(
+        "time",
+        IssueCode::InvalidTimestamp,
+        legacy::check_time,
+        issues,
+    );
     match (date, time) {
         (Some(_), Some(_)) => {
             f.fail(
@@ -785,8 +864,18 @@ fn decode_pattern(f: &mut Fields<'_, '_>, issues: &mut Vec<Issue>) -> Option<Pat
     let pattern_type = f.snake(issues, "pattern_type");
     let pattern_id = f.id(issues, "pattern_id");
     let status = f.snake(issues, "status");
-    let start_candle = f.uint("start_candle", IssueCode::InvalidNumber, issues);
-    let end_candle = f.uint("end_candle", IssueCode::InvalidNumber, issues);
+    let start_candle = f.bounded_uint(
+        "start_candle",
+        IssueCode::InvalidNumber,
+        legacy::check_candle,
+        issues,
+    );
+    let end_candle = f.bounded_uint(
+        "end_candle",
+        IssueCode::InvalidNumber,
+        legacy::check_candle,
+        issues,
+    );
     if f.errors > 0 {
         return None;
     }

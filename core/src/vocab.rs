@@ -460,6 +460,51 @@ pub fn is_valid_rfc3339(s: &str) -> bool {
     }
 }
 
+/// Whether `c` is invisible formatting that can split or disguise a word: zero-width characters
+/// (U+200B–U+200D, U+2060–U+2064, U+FEFF, U+00AD soft hyphen, U+180E) and bidi controls
+/// (U+200E, U+200F, U+061C, U+202A–U+202E, U+2066–U+2069).
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}'
+        | '\u{00AD}'
+        | '\u{061C}'
+        | '\u{180E}')
+}
+
+/// `s` without its invisible characters ([`is_invisible`]); borrowed when there are none.
+pub fn strip_invisible(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(is_invisible) {
+        std::borrow::Cow::Owned(s.chars().filter(|c| !is_invisible(*c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// A description or notes string made safe to show: control characters (C0, DEL, C1) and the
+/// line and paragraph separators U+2028/U+2029 are gone (whitespace controls such as a newline or
+/// a tab become a space, others such as NUL or ESC are removed), and so are the invisible
+/// characters of [`is_invisible`]. Borrowed when nothing changes.
+pub fn clean_text(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_invisible(c);
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_whitespace() && unsafe_char(c) {
+            out.push(' ');
+        } else if !unsafe_char(c) {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

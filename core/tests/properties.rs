@@ -14,7 +14,15 @@ fn price() -> impl Strategy<Value = f64> {
     prop_oneof![
         (1u32..100_000).prop_map(f64::from),
         (1u64..10_000_000_000).prop_map(|c| c as f64 / 100.0),
-        (1e-9f64..1e15f64),
+        (1e-8f64..1e15f64),
+    ]
+}
+
+fn zoom_amount() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        (1u32..=100).prop_map(f64::from),
+        (1u32..10_000).prop_map(|c| f64::from(c) / 100.0),
+        (0.01f64..100.0),
     ]
 }
 
@@ -85,7 +93,10 @@ fn kind() -> impl Strategy<Value = CommandKind> {
             })),
         (shape(), proptest::option::of(id()))
             .prop_map(|(shape, pattern_id)| CommandKind::Drawing(Drawing { shape, pattern_id })),
-        (pick(ZoomDirection::ALL), proptest::option::of(price()))
+        (
+            pick(ZoomDirection::ALL),
+            proptest::option::of(zoom_amount())
+        )
             .prop_map(|(direction, amount)| CommandKind::Zoom(Zoom { direction, amount })),
         pick(ResetTarget::ALL).prop_map(|target| CommandKind::Reset(Reset { target })),
         pick(CrosshairMode::ALL).prop_map(|mode| CommandKind::Crosshair(Crosshair { mode })),

@@ -15,6 +15,7 @@ import type {
   Normalized,
   Parsed,
   PathSegment,
+  ShapedAnswer,
   Timeframe,
   Understanding,
 } from "../pkg/chartgate_wasm.js";
@@ -51,6 +52,7 @@ export type {
   ResetTarget,
   Scroll,
   Severity,
+  ShapedAnswer,
   Source,
   Style,
   Timeframe,
@@ -138,6 +140,17 @@ export function toLegacy(command: unknown): string {
 export function buildChartObjects(commands: readonly unknown[]): ChartObjects {
   assertReady();
   return wasm.buildChartObjects(commands as unknown[]);
+}
+
+/**
+ * An answer's chart commands in the shapes the two flags ask for, exactly as the server shapes its
+ * answers: `chart_commands` is empty under `preferStructured`, `chart_objects` is present only with
+ * `structuredObjects`. The commands must be valid and in execution order (`commands` of
+ * `normalizeChartCommandPayload`); throws a `ChartgateError` if any is invalid.
+ */
+export function shapeAnswer(commands: readonly unknown[], flags?: NormalizeFlags | null): ShapedAnswer {
+  assertReady();
+  return wasm.shapeAnswer(commands as unknown[], flags ?? null);
 }
 
 /** Intent and chart commands understood from a plain-text request, with no model call. */

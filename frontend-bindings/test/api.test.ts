@@ -17,6 +17,7 @@ import {
   normalizeChartCommandPayload,
   parseLegacyCommand,
   parseLegacyCommands,
+  shapeAnswer,
   timeframes,
   toLegacy,
   understand,
@@ -116,6 +117,18 @@ test("parse, validate, toLegacy, buildChartObjects, understand, schema, vocabula
   assert.equal(timeframes().length, 24);
   assert.deepEqual(timeframes().slice(0, 2), ["1m", "2m"]);
   assert.ok(indicators().includes("ICHIMOKU"));
+});
+
+test("shapeAnswer shapes an answer by the two flags, as the server does", () => {
+  const commands = parseLegacyCommand("LOAD:TSLA TIMEFRAME:1W").commands;
+  const hybrid = shapeAnswer(commands);
+  assert.deepEqual(hybrid.chart_commands, ["LOAD:TSLA", "TIMEFRAME:1W"]);
+  assert.equal(hybrid.chart_commands_structured.length, 2);
+  assert.ok(!("chart_objects" in hybrid), "no objects unless enabled");
+  const first = shapeAnswer(commands, { preferStructured: true, structuredObjects: true });
+  assert.deepEqual(first.chart_commands, []);
+  assert.equal(first.chart_objects?.symbol, "TSLA");
+  assert.equal(thrown(() => shapeAnswer([{ type: "nope" }])).code, "unknown_command_type");
 });
 
 test("errors are ChartgateErrors with code and path", () => {

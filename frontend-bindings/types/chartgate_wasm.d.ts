@@ -1,6 +1,25 @@
 /* tslint:disable */
 /* eslint-disable */
 /**
+ * An answer's chart commands in the shapes the flags ask for (snake_case on the wire, as in the
+ * server's answers).
+ */
+export interface ShapedAnswer {
+    /**
+     * Canonical legacy strings; empty under structured-first (`PREFER_STRUCTURED_CHART_COMMANDS`).
+     */
+    chart_commands: string[];
+    /**
+     * The commands themselves, always.
+     */
+    chart_commands_structured: Command[];
+    /**
+     * Chart objects v2, only when `ENABLE_STRUCTURED_CHART_OBJECTS` is on; absent otherwise.
+     */
+    chart_objects?: ChartObjects;
+}
+
+/**
  * Canonical indicator names.
  */
 export type IndicatorName = "SMA" | "EMA" | "WMA" | "VWAP" | "BOLLINGER" | "RSI" | "MACD" | "STOCHASTIC" | "ATR" | "OBV" | "VOLUME" | "ICHIMOKU";
@@ -92,7 +111,7 @@ export interface Overlay {
 /**
  * Stable issue codes. Clients switch on these; never rename one.
  */
-export type IssueCode = "invalid_type" | "missing_field" | "invalid_symbol" | "invalid_timeframe" | "unknown_indicator" | "invalid_number" | "invalid_timestamp" | "unknown_command_type" | "unknown_verb" | "invalid_version" | "too_many_commands" | "too_long" | "fallback_to_legacy" | "invalid_value" | "unknown_field";
+export type IssueCode = "invalid_type" | "missing_field" | "invalid_symbol" | "invalid_timeframe" | "unknown_indicator" | "invalid_number" | "invalid_timestamp" | "unknown_command_type" | "unknown_verb" | "invalid_version" | "too_many_commands" | "too_long" | "fallback_to_legacy" | "invalid_value" | "unknown_field" | "not_a_command" | "too_many_issues";
 
 /**
  * Style of a `drawing` command.
@@ -317,6 +336,14 @@ export function parseLegacyCommand(text: string): Parsed;
 export function parseLegacyCommands(list: string[]): Parsed;
 
 /**
+ * An answer's chart commands in the shapes the two flags ask for (`chart_commands` empty under
+ * `preferStructured`, `chart_objects` only with `structuredObjects`), as the server shapes its
+ * answers. The commands must be valid and in execution order; throws a `ChartgateError` if any is
+ * invalid.
+ */
+export function shapeAnswer(commands: unknown[], flags?: NormalizeFlags | null): ShapedAnswer;
+
+/**
  * Every canonical timeframe, in picker order (`1m` … `MAX`).
  */
 export function timeframes(): Timeframe[];
@@ -348,6 +375,7 @@ export interface InitOutput {
     readonly normalizeChartCommandPayload: (a: any, b: number, c: number) => [number, number, number];
     readonly parseLegacyCommand: (a: any) => [number, number, number];
     readonly parseLegacyCommands: (a: any) => [number, number, number];
+    readonly shapeAnswer: (a: any, b: number) => [number, number, number];
     readonly timeframes: () => [number, number, number];
     readonly toLegacy: (a: any) => [number, number, number, number];
     readonly understand: (a: any) => [number, number, number];

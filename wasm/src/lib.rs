@@ -21,7 +21,7 @@ static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocato
 
 use chartgate_core::{
     parse_legacy, parse_legacy_list, validate_commands, ChartObjects, NormalizeFlags, Normalized,
-    Parsed, Understanding,
+    Parsed, ShapedAnswer, Understanding,
 };
 use convert::{
     arg, decode_json, decode_opt_string, decode_string, decode_string_list, encode, Failure,
@@ -61,7 +61,17 @@ fn normalized(
 ) -> Result<Normalized, Failure> {
     let payload = decode_json(&input, &[])?;
     let text = decode_opt_string(response_text, &arg("responseText"), "responseText")?;
-    let flags = match flags {
+    let flags = decode_flags(flags)?;
+    Ok(chartgate_core::normalize_chart_command_payload(
+        &payload,
+        text.as_deref(),
+        flags,
+    ))
+}
+
+/// Reads the optional `flags` argument through JSON (so `undefined` fields take their defaults).
+fn decode_flags(flags: Option<JsValue>) -> Result<NormalizeFlags, Failure> {
+    Ok(match flags {
         Some(f) => match decode_json(&f, &arg("flags"))? {
             serde_json::Value::Null => NormalizeFlags::default(),
             value => NormalizeFlags::from_json(&value).map_err(|e| {
@@ -73,12 +83,29 @@ fn normalized(
             })?,
         },
         None => NormalizeFlags::default(),
-    };
-    Ok(chartgate_core::normalize_chart_command_payload(
-        &payload,
-        text.as_deref(),
-        flags,
-    ))
+    })
+}
+
+/// An answer's chart commands in the shapes the two flags ask for (`chart_commands` empty under
+/// `preferStructured`, `chart_objects` only with `structuredObjects`), as the server shapes its
+/// answers. The commands must be valid and in execution order; throws a `ChartgateError` if any is
+/// invalid.
+#[wasm_bindgen(js_name = shapeAnswer)]
+pub fn shape_answer(
+    #[wasm_bindgen(unchecked_param_type = "unknown[]")] commands: JsValue,
+    flags: Option<Ts<NormalizeFlags>>,
+) -> Result<Ts<ShapedAnswer>, JsValue> {
+    let list = decode_json(&commands, &[])?;
+    let parsed = validate_commands(&list);
+    if parsed.issues.iter().any(|i| i.is_error()) {
+        return Err(Failure::from_issues(parsed.issues).into());
+    }
+    let flags = decode_flags(flags.map(|f| f.js_value()))?;
+    Ok(typed(encode(&chartgate_core::shape_answer(
+        &parsed.commands,
+        flags.prefer_structured,
+        flags.structured_objects,
+    ))?))
 }
 
 /// Benchmark-only exports, each doing a prefix of `normalizeChartCommandPayload`'s work, so

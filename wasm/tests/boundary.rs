@@ -295,11 +295,16 @@ fn vocabularies_are_the_canonical_tokens() {
 
 #[wasm_bindgen_test]
 fn non_ascii_strings_cross_the_boundary_intact() {
-    let input = js(r#"{"chart_commands":["FOO:é€😀 LOAD:tsla"],"responseText":"naïve ✓ 😀"}"#);
+    // Non-ASCII is never command-shaped (spec §3), so it crosses in a description.
+    let input = js(
+        r#"{"chart_commands":["FOO:é€😀 LOAD:tsla"],"chart_commands_structured":[{"type":"reset","description":"é€😀"}],"responseText":"naïve ✓ 😀"}"#,
+    );
     let out = normalize(input).expect("normalizes");
+    assert_eq!(stringify(&get(&out, "legacy")), r#"["LOAD:TSLA"]"#);
+    let first = Array::from(&get(&out, "structured")).get(0);
     assert_eq!(
-        stringify(&get(&out, "legacy")),
-        r#"["FOO:é€😀","LOAD:TSLA"]"#
+        get(&first, "description").as_string().as_deref(),
+        Some("é€😀")
     );
     assert_eq!(
         get(&out, "responseText").as_string().as_deref(),
@@ -307,10 +312,14 @@ fn non_ascii_strings_cross_the_boundary_intact() {
     );
     // Inside a value too: JSON.stringify escapes it as `\ud800`, which reads as U+FFFD.
     let out = normalize(js(
-        r#"{"chart_commands":["FOO:\ud800x"],"responseText":"\udc00 \ud83d\ude00"}"#,
+        r#"{"chart_commands_structured":[{"type":"reset","description":"\ud800x"}],"responseText":"\udc00 \ud83d\ude00"}"#,
     ))
     .expect("normalizes");
-    assert_eq!(stringify(&get(&out, "legacy")), "[\"FOO:\u{FFFD}x\"]");
+    let first = Array::from(&get(&out, "structured")).get(0);
+    assert_eq!(
+        get(&first, "description").as_string().as_deref(),
+        Some("\u{FFFD}x")
+    );
     assert_eq!(
         get(&out, "responseText").as_string().as_deref(),
         Some("\u{FFFD} 😀")
@@ -334,7 +343,8 @@ fn numbers_from_js_keep_their_exact_value() {
         "183.95999999999998",
         "0.30000000000000004",
         "999999999999999.9",
-        "5e-324",
+        // The smallest price is 1e-8 (a satoshi); 5e-324 is no price any more.
+        "1.2345678901234567e-8",
     ] {
         let input = js(&format!(
             r#"{{"chart_commands_structured":[{{"type":"drawing","payload":{{"style":"support","price":{price}}}}}]}}"#

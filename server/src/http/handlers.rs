@@ -39,6 +39,17 @@ impl From<PipelineError> for AppError {
     }
 }
 
+/// The pipeline's input for a validated body: with an API key the caller is the key's user at the
+/// key's tier (the body's `user_id` is replaced, never trusted).
+fn ask_input(state: &AppState, caller: Caller, body: AskBody) -> Result<AskInput, AppError> {
+    let mut input = body.into_input(&state.config.server.limits)?;
+    if let Caller::Key(owner) = caller {
+        input.user_id = Some(owner.user_id);
+        input.tier = Some(owner.tier);
+    }
+    Ok(input)
+}
+
 /// `POST /api/agent/orchestrate` and `POST /ask`. With an API key the caller is the key's user:
 /// the body's `user_id` is replaced, never trusted.
 pub async fn ask(
@@ -47,11 +58,7 @@ pub async fn ask(
     caller: Caller,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<Response, AppError> {
-    let mut input = body.into_input(&state.config.server.limits)?;
-    if let Caller::Key(owner) = caller {
-        input.user_id = Some(owner.user_id);
-        input.tier = Some(owner.tier);
-    }
+    let input = ask_input(&state, caller, body)?;
     let out = pipeline::ask(&state, input, request_id).await?;
     let upstream = out.upstream;
     let mut res = Json(out).into_response();
@@ -67,11 +74,7 @@ pub async fn stream(
     caller: Caller,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<Response, AppError> {
-    let mut input = body.into_input(&state.config.server.limits)?;
-    if let Caller::Key(owner) = caller {
-        input.user_id = Some(owner.user_id);
-        input.tier = Some(owner.tier);
-    }
+    let input = ask_input(&state, caller, body)?;
     let owner = pipeline::owner_of(&input, addr);
     let started =
         pipeline::start(&state, input, request_id, owner, Delivery::Streamed).map_err(|e| {

@@ -25,7 +25,7 @@ use crate::routing::{self, intent_str, BreakerState, RouteInput, RoutePath};
 use crate::state::AppState;
 use crate::stream::log::TerminalGuard;
 use crate::stream::{EventLog, TooManyStreams};
-use chartgate_core::{build_chart_objects, execution_list, ChartObjects, Command, Intent};
+use chartgate_core::{execution_list, shape_answer, ChartObjects, Command, Intent};
 use event::{ChartCommandEvent, Event, Metadata};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -440,16 +440,17 @@ impl Answer {
         usage: Usage,
         cost_usd: f64,
     ) {
-        let commands = execution_list(self.commands.iter());
-        let chart_commands: Vec<String> = if self.flags.prefer_structured {
-            Vec::new()
-        } else {
-            commands.iter().map(|c| c.legacy().to_owned()).collect()
-        };
-        let chart_objects = self
-            .flags
-            .structured_objects
-            .then(|| build_chart_objects(&commands));
+        // Shaped by the caller's flags through core, as the browser shapes it (`shapeAnswer`).
+        let shaped = shape_answer(
+            &execution_list(self.commands.iter()),
+            self.flags.prefer_structured,
+            self.flags.structured_objects,
+        );
+        let (chart_commands, commands, chart_objects) = (
+            shaped.chart_commands,
+            shaped.chart_commands_structured,
+            shaped.chart_objects,
+        );
         let m = &self.state.metrics;
         m.model_selections
             .with_label_values(&[intent_str(self.intent), &model, tier])
