@@ -4,14 +4,23 @@
 //! metrics or logs. The load harness runs it in front of the same mock as the real server, so
 //! "added p99" of this proxy is what the extra process and loopback hop cost by themselves.
 //!
+//! JSON answers are buffered whole and sent as one body (as `tests/load/run.sh` has always
+//! measured it). When the upstream answers `text/event-stream` (the body file asks for
+//! `"stream": true`), its bytes go through unchanged as they arrive: each `chunk()` read from
+//! the upstream becomes one body frame, polled by the connection's own task (no extra task or
+//! channel), which is the least any streaming gateway can do (`tests/load/stream.sh`).
+//!
 //! ```sh
 //! cargo run --release -p chartgate-server --example floor_proxy -- 127.0.0.1:0 \
 //!     http://127.0.0.1:PORT/v1/chat/completions upstream-body.json
 //! ```
 //! Prints `floor listening on http://ADDR` once bound.
 
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
-use axum::{body::Bytes, extract::State, http::StatusCode, routing::post, Router};
+use axum::{extract::State, routing::post, Router};
 use std::sync::Arc;
 
 struct Upstream {
@@ -20,7 +29,7 @@ struct Upstream {
     body: Bytes,
 }
 
-async fn forward(State(up): State<Arc<Upstream>>, _body: Bytes) -> Result<Bytes, StatusCode> {
+async fn forward(State(up): State<Arc<Upstream>>, _body: Bytes) -> Result<Response, StatusCode> {
     let resp = up
         .client
         .post(&up.url)
@@ -29,7 +38,34 @@ async fn forward(State(up): State<Arc<Upstream>>, _body: Bytes) -> Result<Bytes,
         .send()
         .await
         .map_err(|_| StatusCode::BAD_GATEWAY)?;
-    resp.bytes().await.map_err(|_| StatusCode::BAD_GATEWAY)
+    let is_sse = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if !is_sse {
+        let bytes = resp.bytes().await.map_err(|_| StatusCode::BAD_GATEWAY)?;
+        return Ok(bytes.into_response());
+    }
+    let status = resp.status();
+    // `None` once the upstream body ended or failed, so the stream ends after one error.
+    let frames = futures_util::stream::unfold(Some(resp), |state| async move {
+        let mut resp = state?;
+        match resp.chunk().await {
+            Ok(Some(bytes)) => Some((Ok(bytes), Some(resp))),
+            Ok(None) => None,
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    let mut out = Response::new(Body::from_stream(frames));
+    *out.status_mut() = status;
+    let h = out.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(out)
 }
 
 fn main() -> Result<(), String> {

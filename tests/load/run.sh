@@ -13,6 +13,13 @@
 # markdown table to), CONNS0 / PAUSE0 (connections and per-connection pause in ms of the paced
 # 0 ms scenarios, default 10 / 5), SERVER_ENV (extra VAR=VALUE words for the two model servers,
 # e.g. SERVER_ENV=TOKIO_WORKER_THREADS=1). Needs wrk (Debian: apt-get install -y wrk) and curl.
+#
+# Old against new in one run: OLD_BIN_DIR=DIR (a directory holding an older `chartgate`) or
+# OLD_REV=COMMIT (built once, into target/old/COMMIT/, from a detached git worktree of that
+# commit at target/old/COMMIT/src; reused when the binary is there) adds two servers running the
+# old binary in front of the same two mocks and the scenarios server0old / server60old right
+# after server0 / server60, so the gateway CPU µs per model request of both binaries comes from
+# the same window. Example: OLD_REV=62ce7ad tests/load/run.sh (the commit before streaming).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,6 +40,16 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   (cd "$ROOT" && cargo build --release -p chartgate-server -p chartgate-mock-openai \
     && cargo build --release -p chartgate-server --example floor_proxy)
 fi
+if [[ -n "${OLD_REV:-}" && -z "${OLD_BIN_DIR:-}" ]]; then
+  OLD_DIR="$ROOT/target/old/$OLD_REV"
+  OLD_BIN_DIR="$OLD_DIR/target/release"
+  if [[ ! -x "$OLD_BIN_DIR/chartgate" ]]; then
+    [[ -d "$OLD_DIR/src" ]] || git -C "$ROOT" worktree add --detach "$OLD_DIR/src" "$OLD_REV"
+    (cd "$OLD_DIR/src" && CARGO_TARGET_DIR="$OLD_DIR/target" cargo build --release -p chartgate-server --bin chartgate)
+  fi
+fi
+OLD_BIN_DIR=${OLD_BIN_DIR:-}
+[[ -z $OLD_BIN_DIR || -x "$OLD_BIN_DIR/chartgate" ]] || { echo "run.sh: no chartgate in OLD_BIN_DIR=$OLD_BIN_DIR" >&2; exit 1; }
 
 WORK=$(mktemp -d)
 PIDS=()
@@ -63,12 +80,12 @@ start_mock() {
 }
 
 # start_server NAME [VAR=VALUE...]: starts `chartgate serve` in its own directory with a clean
-# environment plus the given variables.
+# environment plus the given variables (SERVER_BIN, when set, is the binary to run).
 start_server() {
   local name=$1; shift
   mkdir -p "$WORK/$name"
   (cd "$WORK/$name" && exec env -i PATH="$PATH" CHARTGATE_LOG="$LOG" "$@" \
-    "$BIN_DIR/chartgate" serve --bind 127.0.0.1:0 >"$WORK/$name.out" 2>"$WORK/$name.err") &
+    "${SERVER_BIN:-$BIN_DIR/chartgate}" serve --bind 127.0.0.1:0 >"$WORK/$name.out" 2>"$WORK/$name.err") &
   PIDS+=($!)
   echo $! >"$WORK/$name.pid"
 }
@@ -105,6 +122,13 @@ SRV0=$(url srv0)
 SRV60=$(url srv60)
 OFFLINE=$(url offline)
 echo "mock0=$MOCK0 mock60=$MOCK60 srv0=$SRV0 srv60=$SRV60 offline=$OFFLINE"
+if [[ -n $OLD_BIN_DIR ]]; then
+  SERVER_BIN="$OLD_BIN_DIR/chartgate" start_server srv0old "${MODEL_ENV[@]}" CHARTGATE_OPENAI_BASE_URL="$MOCK0"
+  SERVER_BIN="$OLD_BIN_DIR/chartgate" start_server srv60old "${MODEL_ENV[@]}" CHARTGATE_OPENAI_BASE_URL="$MOCK60"
+  SRV0OLD=$(url srv0old)
+  SRV60OLD=$(url srv60old)
+  echo "old binary $OLD_BIN_DIR/chartgate: srv0old=$SRV0OLD srv60old=$SRV60OLD"
+fi
 
 # Bodies: the ask, and for the direct runs exactly the request the server sends upstream.
 echo '{"query":"what moved the semiconductor sector this week?","user_id":"load-user"}' >"$WORK/ask.json"
@@ -112,6 +136,12 @@ echo '{"query":"show me TSLA on the daily with the 50 day moving average","user_
 curl -fsS -X POST "$SRV0/ask" -H 'content-type: application/json' --data-binary @"$WORK/ask.json" >"$WORK/probe.json"
 grep -q '"model":"gpt-' "$WORK/probe.json" || { echo "run.sh: server did not answer through the mock:" >&2; cat "$WORK/probe.json" >&2; exit 1; }
 curl -fsS "${MOCK0%/v1}/mock/last_request" >"$WORK/upstream.json"
+if [[ -n $OLD_BIN_DIR ]]; then
+  for u in "$SRV0OLD" "$SRV60OLD"; do
+    curl -fsS -X POST "$u/ask" -H 'content-type: application/json' --data-binary @"$WORK/ask.json" >"$WORK/probe-old.json"
+    grep -q '"model":"gpt-' "$WORK/probe-old.json" || { echo "run.sh: old server did not answer through the mock:" >&2; cat "$WORK/probe-old.json" >&2; exit 1; }
+  done
+fi
 # The floor: a bare proxy (server/examples/floor_proxy.rs) that forwards that same upstream body
 # to the same mock and returns its bytes, with no gateway work at all.
 "$BIN_DIR/examples/floor_proxy" 127.0.0.1:0 "$MOCK0/chat/completions" "$WORK/upstream.json" >"$WORK/floor.out" 2>&1 &
@@ -129,6 +159,12 @@ SRV60_PID=$(cat "$WORK/srv60.pid")
 M0_PID=$(cat "$WORK/mock0.pid")
 M60_PID=$(cat "$WORK/mock60.pid")
 FLOOR_PID=$(cat "$WORK/floor.pid")
+KEYS=(direct0 server0 floor0 direct60 server60 fast)
+if [[ -n $OLD_BIN_DIR ]]; then
+  SRV0OLD_PID=$(cat "$WORK/srv0old.pid")
+  SRV60OLD_PID=$(cat "$WORK/srv60old.pid")
+  KEYS=(direct0 server0 server0old floor0 direct60 server60 server60old fast)
+fi
 
 # scenario KEY LABEL SERVER_PID MOCK_PID wrk-args...: runs one scenario, records its RESULT
 # fields plus the CPU µs per request of the server (gw_us) and of the mock (mock_us).
@@ -148,9 +184,15 @@ scenario() {
 echo "== scenarios, $DURATION each; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 scenario direct0 "mock direct, 0 ms" "$SRV0_PID" "$M0_PID" "$MOCK0/chat/completions" "$WORK/upstream.json" 1 "$CONNS0" "$PAUSE0"
 scenario server0 "server -> mock, 0 ms" "$SRV0_PID" "$M0_PID" "$SRV0/ask" "$WORK/ask.json" 1 "$CONNS0" "$PAUSE0"
+if [[ -n $OLD_BIN_DIR ]]; then
+  scenario server0old "old server -> mock, 0 ms" "$SRV0OLD_PID" "$M0_PID" "$SRV0OLD/ask" "$WORK/ask.json" 1 "$CONNS0" "$PAUSE0"
+fi
 scenario floor0 "floor proxy -> mock, 0 ms" "$FLOOR_PID" "$M0_PID" "$FLOOR/ask" "$WORK/ask.json" 1 "$CONNS0" "$PAUSE0"
 scenario direct60 "mock direct, 60 ms" "$SRV60_PID" "$M60_PID" "$MOCK60/chat/completions" "$WORK/upstream.json" 1 120 0
 scenario server60 "server -> mock, 60 ms" "$SRV60_PID" "$M60_PID" "$SRV60/ask" "$WORK/ask.json" 1 120 0
+if [[ -n $OLD_BIN_DIR ]]; then
+  scenario server60old "old server -> mock, 60 ms" "$SRV60OLD_PID" "$M60_PID" "$SRV60OLD/ask" "$WORK/ask.json" 1 120 0
+fi
 scenario fast "offline fast path (max)" "$OFF_PID" "$M0_PID" "$OFFLINE/ask" "$WORK/fast.json" "$FAST_THREADS" "$FAST_CONNS" 0
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -163,7 +205,7 @@ OVERFLOOR=$(added "${R[server0]}" "${R[floor0]}")
 table() {
   echo "| scenario | RPS | p50 ms | p99 ms | errors | non-2xx | gateway CPU µs/req |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
-  for k in direct0 server0 floor0 direct60 server60 fast; do
+  for k in "${KEYS[@]}"; do
     local r=${R[$k]} gw="-"
     [[ $k == direct* ]] || gw=$(field "$r" gw_us)
     echo "| $k | $(field "$r" rps) | $(field "$r" p50_ms) | $(field "$r" p99_ms) | $(field "$r" errors) | $(field "$r" non2xx) | $gw |"
@@ -173,6 +215,10 @@ table() {
   echo "floor: a bare proxy adds ${ADDFLOOR} ms p99; the server adds ${OVERFLOOR} ms p99 over that floor"
   echo "offline server RSS after the fast-path run: $(rss_kb "$OFF_PID") kB (peak $(hwm_kb "$OFF_PID") kB)"
   echo "model servers peak RSS: 0 ms $(hwm_kb "$SRV0_PID") kB, 60 ms $(hwm_kb "$SRV60_PID") kB"
+  if [[ -n $OLD_BIN_DIR ]]; then
+    echo "gateway CPU µs per model request, new / old ($OLD_BIN_DIR): 0 ms $(field "${R[server0]}" gw_us) / $(field "${R[server0old]}" gw_us), 60 ms $(field "${R[server60]}" gw_us) / $(field "${R[server60old]}" gw_us)"
+    echo "added p99 of the old binary (server - direct): 0 ms $(added "${R[server0old]}" "${R[direct0]}") ms; 60 ms $(added "${R[server60old]}" "${R[direct60]}") ms"
+  fi
 }
 echo "== summary"
 table | tee -a "${RESULTS:-/dev/null}"
