@@ -58,6 +58,8 @@ pub enum ErrorCode {
     Interrupted,
     /// A stream held by another replica cannot be read: Redis does not answer.
     StreamStoreUnavailable,
+    /// The caller's rate limit is used up (`Retry-After` says when to come back).
+    RateLimited,
     /// A bug: a broken invariant or a task that died.
     Internal,
 }
@@ -87,6 +89,7 @@ impl ErrorCode {
             ErrorCode::StreamLimit => "stream_limit",
             ErrorCode::Interrupted => "interrupted",
             ErrorCode::StreamStoreUnavailable => "stream_store_unavailable",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
         }
     }
@@ -113,6 +116,7 @@ impl ErrorCode {
             | ErrorCode::TooManyStreams
             | ErrorCode::Interrupted
             | ErrorCode::StreamStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -131,6 +135,7 @@ impl ErrorCode {
             413 => ErrorCode::PayloadTooLarge,
             415 => ErrorCode::UnsupportedMediaType,
             422 => ErrorCode::InvalidField,
+            429 => ErrorCode::RateLimited,
             502 => ErrorCode::UpstreamError,
             503 => ErrorCode::UpstreamUnavailable,
             504 => ErrorCode::UpstreamTimeout,
@@ -221,6 +226,7 @@ mod tests {
             ErrorCode::MethodNotAllowed,
             ErrorCode::UpstreamError,
             ErrorCode::UpstreamTimeout,
+            ErrorCode::RateLimited,
             ErrorCode::Internal,
         ] {
             assert_eq!(

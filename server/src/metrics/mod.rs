@@ -92,10 +92,26 @@ pub struct Metrics {
     pub sse_streams_held: IntGauge,
     pub sse_held_bytes: IntGauge,
     pub redis_operations: IntCounterVec,
+    pub auth_failures: IntCounterVec,
+    pub rate_limit_refusals: IntCounterVec,
 }
 
+/// The `reason` label values of `auth_failures_total`.
+pub const AUTH_FAILURE_REASONS: [&str; 7] = [
+    "malformed",
+    "unknown_key",
+    "anonymous_denied",
+    "missing_admin_key",
+    "not_admin",
+    "admin_disabled",
+    "lookup_error",
+];
+
+/// The `by` label values of `rate_limit_refusals_total`: a key's own limit or a client address's.
+pub const RATE_LIMIT_BY: [&str; 2] = ["key", "address"];
+
 /// Redis operations (`redis_operations_total{op}`).
-pub const REDIS_OPS: [&str; 3] = ["stream_mirror", "stream_read", "ping"];
+pub const REDIS_OPS: [&str; 4] = ["stream_mirror", "stream_read", "ping", "rate_limit"];
 
 /// Outcomes of an SSE connection (`sse_streams_total`).
 pub const SSE_OUTCOMES: [&str; 3] = ["done", "error", "client_gone"];
@@ -381,6 +397,20 @@ impl Metrics {
                 "Redis operations by operation and outcome (ok, error: down, unreachable or over redis.timeout_ms).",
                 &["op", "outcome"],
             ),
+            auth_failures: counter_vec(
+                &r,
+                "auth_failures_total",
+                "Requests refused by authentication, by reason (malformed, unknown_key, \
+                 anonymous_denied, missing_admin_key, not_admin, admin_disabled, lookup_error).",
+                &["reason"],
+            ),
+            rate_limit_refusals: counter_vec(
+                &r,
+                "rate_limit_refusals_total",
+                "Requests refused with 429 rate_limited, by caller tier and by what was limited \
+                 (key or address).",
+                &["tier", "by"],
+            ),
             registry: r,
         };
         m.prefill(chains);
@@ -401,6 +431,15 @@ impl Metrics {
         }
         for reason in REFUSAL_REASONS {
             self.connections_refused.with_label_values(&[reason]);
+        }
+        for reason in AUTH_FAILURE_REASONS {
+            self.auth_failures.with_label_values(&[reason]);
+        }
+        for tier in crate::routing::UserTier::ALL {
+            for by in RATE_LIMIT_BY {
+                self.rate_limit_refusals
+                    .with_label_values(&[tier.as_str(), by]);
+            }
         }
         for reason in FailureKind::ALL
             .iter()
@@ -597,12 +636,14 @@ mod tests {
             "redis_operations_total",
             "http_connections_active",
             "http_connections_refused_total",
+            "auth_failures_total",
+            "rate_limit_refusals_total",
         ] {
             assert!(families.contains(&family), "{family} missing from\n{text}");
         }
         assert_eq!(
             families.len(),
-            34,
+            36,
             "a new family needs a line above: {families:?}"
         );
         for series in [
@@ -631,8 +672,11 @@ mod tests {
             );
         }
         assert!(
-            !text.contains("tier=\"premium\""),
-            "no premium chain, no premium series"
+            !text
+                .lines()
+                .filter(|l| l.starts_with("model_selections_total"))
+                .any(|l| l.contains("tier=\"premium\"")),
+            "no premium chain, no premium model series"
         );
     }
 }

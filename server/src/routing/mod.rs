@@ -44,7 +44,7 @@ impl ModelTier {
     }
 }
 
-/// Caller tiers (spec §3). For now from config by user id; API keys map to them later.
+/// Caller tiers (spec §3): an API key's tier, or `anonymous` without a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserTier {
@@ -54,6 +54,9 @@ pub enum UserTier {
 }
 
 impl UserTier {
+    /// Every tier, lowest first.
+    pub const ALL: [UserTier; 3] = [UserTier::Anonymous, UserTier::Standard, UserTier::Premium];
+
     /// The wire and label spelling.
     pub fn as_str(self) -> &'static str {
         match self {
