@@ -201,7 +201,7 @@ impl AskBody {
                                     t.chars().take(20).collect::<String>()
                                 ))
                             })?
-                            .as_wire()
+                            .as_str()
                             .to_owned(),
                     ),
                 };

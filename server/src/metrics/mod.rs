@@ -482,7 +482,7 @@ impl Metrics {
         }
         // Any intent can reach any tier (caller caps and load shedding move it down), and any
         // model of a tier's chain can answer for that tier.
-        for intent in Intent::ALL.map(Intent::as_str) {
+        for intent in Intent::ALL.iter().map(|i| i.as_str()) {
             self.model_selections
                 .with_label_values(&[intent, OFFLINE_LABEL, OFFLINE_LABEL]);
             for tier in ModelTier::ALL {
@@ -514,7 +514,7 @@ impl Metrics {
                 self.upstream_errors.with_label_values(&[model, kind]);
             }
             self.upstream_duration.with_label_values(&[model]);
-            for intent in Intent::ALL.map(Intent::as_str) {
+            for intent in Intent::ALL.iter().map(|i| i.as_str()) {
                 for kind in ["prompt", "completion", "cached"] {
                     self.tokens.with_label_values(&[model, intent, kind]);
                 }
