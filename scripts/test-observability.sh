@@ -228,7 +228,9 @@ PIDS+=($!)
 MOCK=$(wait_for_line "$WORK/mock.out" 'http://127\.0\.0\.1:[0-9]+/v1')
 MOCK_ROOT=${MOCK%/v1}
 mkdir -p "$WORK/server"
+# The workload and the alert traffic come from one anonymous address: no rate limit.
 (cd "$WORK/server" && exec env -i PATH="$PATH" CHARTGATE_LOG=warn CHARTGATE_PROVIDER=openai \
+  CHARTGATE_RATE_LIMITS__ANONYMOUS__PER_MINUTE=0 \
   CHARTGATE_OPENAI_BASE_URL="$MOCK" "$BIN_DIR/chartgate" serve --bind 127.0.0.1:0 \
   >"$WORK/server.out" 2>"$WORK/server.err") &
 PIDS+=($!)

@@ -100,9 +100,15 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
+/// Every secret the server holds (the OpenAI key, the admin key, a caller's API key, a Redis
+/// password) used in a workload at trace log level, with failures on purpose (an upstream 401, a
+/// forged key, the admin key on a gated route, an unreachable Redis): none appears in the logs,
+/// a response body or header, `/metrics` or `Debug` output.
 #[tokio::test]
-async fn the_api_key_never_appears_in_debug_output_or_logs() {
+async fn no_secret_appears_in_logs_errors_debug_output_or_metrics() {
     const KEY: &str = "sk-test-NEVER-PRINT-THIS-0123456789";
+    const ADMIN: &str = "admin-NEVER-PRINT-THIS-0123456789abcdef";
+    const REDIS_PASSWORD: &str = "redispw-NEVER-PRINT-THIS";
     let logs = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
@@ -114,9 +120,13 @@ async fn the_api_key_never_appears_in_debug_output_or_logs() {
     let mock = mock().await;
     // A failure and a fallback, so error paths log too.
     mock.state().set_model("gpt-4o", Behavior::failing(401));
+    let redis_url = format!("redis://:{REDIS_PASSWORD}@127.0.0.1:9/0");
     let e = env(&[
         ("CHARTGATE_OPENAI_API_KEY", KEY),
         ("CHARTGATE_OPENAI_BASE_URL", &mock.base_url()),
+        ("CHARTGATE_AUTH__ADMIN_KEY", ADMIN),
+        ("CHARTGATE_REDIS__URL", &redis_url),
+        ("CHARTGATE_REDIS__TIMEOUT_MS", "100"),
     ]);
     let mut config = Config::load(None, &e).unwrap();
     assert_eq!(
@@ -124,26 +134,68 @@ async fn the_api_key_never_appears_in_debug_output_or_logs() {
         ProviderKind::OpenAi,
         "auto picks openai when a key is set"
     );
-    assert!(!format!("{config:?}").contains(KEY));
-    assert!(!format!("{:?}", config.llm).contains(KEY));
+    let debug = format!("{config:?}");
+    for secret in [KEY, ADMIN, REDIS_PASSWORD] {
+        assert!(
+            !debug.contains(secret),
+            "Debug of the config shows a secret"
+        );
+    }
     let m = model_config(&mock);
     config.routing = m.routing;
     let server = TestServer::start(config).await;
-    let (status, _, body) = server.post("/ask", &ask("hello there", Some("u1"))).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["model"], "gpt-4o-mini");
-    assert!(!body.to_string().contains(KEY));
+    let api_key = server.key("alice", chartgate_server::routing::UserTier::Standard);
+    let forged = format!("{}x", &api_key[..api_key.len() - 1]);
+    let bearer = |k: &str| format!("Bearer {k}");
+    let mut seen = String::new();
+    for headers in [
+        vec![],
+        vec![("authorization".to_owned(), bearer(&api_key))],
+        vec![("x-api-key".to_owned(), forged.clone())],
+        vec![("authorization".to_owned(), bearer(ADMIN))],
+        vec![
+            ("authorization".to_owned(), bearer(&api_key)),
+            ("x-api-key".to_owned(), forged.clone()),
+        ],
+    ] {
+        for path in ["/ask", "/api/agent/stream"] {
+            let mut r = server
+                .http
+                .post(server.url(path))
+                .json(&ask("hello there", Some("u1")));
+            for (k, v) in &headers {
+                r = r.header(k.as_str(), v.as_str());
+            }
+            let res = bounded(r.send()).await.unwrap();
+            seen.push_str(&format!("{:?}", res.headers()));
+            seen.push_str(&bounded(res.text()).await.unwrap());
+        }
+    }
+    assert!(seen.contains("gpt-4o-mini"), "the workload was answered");
+    assert!(seen.contains("unauthorized"), "the forged key was refused");
     assert_eq!(
         mock.state().last_authorization().as_deref(),
         Some(format!("Bearer {KEY}").as_str()),
         "the key reaches the upstream"
     );
-    assert!(!server.metrics().await.contains(KEY));
+    seen.push_str(&server.metrics().await);
     let _ = server.shutdown().await;
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(
-        text.contains("upstream attempt failed"),
+        text.contains("upstream attempt failed") && text.contains("redis operation failed"),
         "the capture works: {text}"
     );
-    assert!(!text.contains(KEY), "the key leaked into the logs");
+    for secret in [
+        KEY,
+        ADMIN,
+        REDIS_PASSWORD,
+        api_key.as_str(),
+        forged.as_str(),
+    ] {
+        assert!(!text.contains(secret), "a secret leaked into the logs");
+        assert!(
+            !seen.contains(secret),
+            "a secret leaked into a response or /metrics"
+        );
+    }
 }

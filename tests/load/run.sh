@@ -84,7 +84,12 @@ start_mock() {
 start_server() {
   local name=$1; shift
   mkdir -p "$WORK/$name"
-  (cd "$WORK/$name" && exec env -i PATH="$PATH" CHARTGATE_LOG="$LOG" "$@" \
+  # Every load client is one anonymous address: a limit so high that each request still passes
+  # the rate-limit check (its cost is part of the figures) but is never refused. Older binaries
+  # (OLD_REV) have no [rate_limits].
+  local limits=()
+  [ -n "${SERVER_BIN:-}" ] || limits=(CHARTGATE_RATE_LIMITS__ANONYMOUS__PER_MINUTE=6000000 CHARTGATE_RATE_LIMITS__ANONYMOUS__BURST=100000)
+  (cd "$WORK/$name" && exec env -i PATH="$PATH" CHARTGATE_LOG="$LOG" "$@" "${limits[@]}" \
     "${SERVER_BIN:-$BIN_DIR/chartgate}" serve --bind 127.0.0.1:0 >"$WORK/$name.out" 2>"$WORK/$name.err") &
   PIDS+=($!)
   echo $! >"$WORK/$name.pid"

@@ -112,7 +112,9 @@ load() {
 }
 
 echo "== starting mocks and servers (binaries in $BIN_DIR)"
-MODEL_ENV=(CHARTGATE_PROVIDER=openai CHARTGATE_ROUTING__LOAD__MAX_IN_FLIGHT=100000)
+# One anonymous load client: a rate limit that is checked on every request but never refuses.
+MODEL_ENV=(CHARTGATE_PROVIDER=openai CHARTGATE_ROUTING__LOAD__MAX_IN_FLIGHT=100000
+  CHARTGATE_RATE_LIMITS__ANONYMOUS__PER_MINUTE=6000000 CHARTGATE_RATE_LIMITS__ANONYMOUS__BURST=100000)
 start_mock mock --chunk-interval-ms "$CHUNK_MS" --text "$TEXT"
 start_mock mockcmd --latency-ms "$CMD_LATENCY_MS" --chunk-interval-ms "$CHUNK_MS" --text "$TEXT"
 start_mock mockopen --chunk-interval-ms "$OPEN_CHUNK_MS" --text "$TEXT"
