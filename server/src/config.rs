@@ -97,6 +97,7 @@ struct RawConfig {
 struct RawAuth {
     anonymous: String,
     trusted_proxies: Vec<String>,
+    key_cache_ttl_ms: u64,
 }
 
 impl Default for RawAuth {
@@ -104,6 +105,7 @@ impl Default for RawAuth {
         RawAuth {
             anonymous: "allow".into(),
             trusted_proxies: Vec::new(),
+            key_cache_ttl_ms: 10_000,
         }
     }
 }
@@ -411,6 +413,8 @@ pub struct AuthConfig {
     pub admin_key: Option<Secret>,
     /// Peers whose `X-Forwarded-For` is believed (addresses or CIDR ranges); empty: none.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a key lookup is reused (revocation delay); zero: every request reads SQLite.
+    pub key_cache_ttl: std::time::Duration,
 }
 
 /// HTTP listener and request bounds.
@@ -1156,6 +1160,9 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
             allow_anonymous,
             admin_key,
             trusted_proxies,
+            key_cache_ttl: std::time::Duration::from_millis(
+                raw.auth.key_cache_ttl_ms.min(3_600_000),
+            ),
         },
         flags: FlagsConfig {
             prefer_structured_percent: raw.flags.prefer_structured_chart_commands.rollout_percent,

@@ -52,6 +52,8 @@ pub struct Inner {
     pub redis: Option<crate::redis::Redis>,
     /// Rate limits per caller (on Redis when configured).
     pub limits: crate::ratelimit::RateLimiter,
+    /// Recent API-key lookups (`auth.key_cache_ttl_ms`).
+    pub key_cache: crate::store::keys::KeyCache,
     /// Every answer's task; graceful shutdown waits for them (`drain`).
     pub tasks: tokio_util::task::TaskTracker,
     pub understand: Understander,
@@ -109,6 +111,7 @@ impl StateBuilder {
         let streams = StreamRegistry::new(config.stream);
         let redis = crate::redis::Redis::new(&config.redis, metrics.clone());
         let limits = crate::ratelimit::RateLimiter::new(config.rate_limits, redis.clone());
+        let config_key_ttl = config.auth.key_cache_ttl;
         let state = AppState(Arc::new(Inner {
             config,
             metrics,
@@ -119,6 +122,7 @@ impl StateBuilder {
             streams,
             redis,
             limits,
+            key_cache: crate::store::keys::KeyCache::new(10_000, config_key_ttl),
             tasks: tokio_util::task::TaskTracker::new(),
             understand: self.understand,
             ids: IdGenerator::new(),

@@ -86,7 +86,10 @@ async fn a_keys_user_is_the_caller_and_the_body_cannot_raise_the_tier() {
 
 #[tokio::test]
 async fn unknown_revoked_and_ambiguous_keys_are_401() {
-    let server = TestServer::start(chartgate_server::config::Config::defaults()).await;
+    let mut c = chartgate_server::config::Config::defaults();
+    // Every request reads the store: a revocation takes effect at once.
+    c.auth.key_cache_ttl = std::time::Duration::ZERO;
+    let server = TestServer::start(c).await;
     let (id, secret) = key_for(&server, "bob", UserTier::Premium);
     let (_, other) = key_for(&server, "carol", UserTier::Standard);
     let body = ask("show TSLA", None);
@@ -117,6 +120,33 @@ async fn unknown_revoked_and_ambiguous_keys_are_401() {
     keys::revoke(&server.state.store.connect().unwrap(), &id).unwrap();
     let (status, _, _) = post_with(&server, &[("x-api-key", secret.as_str())], &body).await;
     assert_eq!(status, 401, "revoked");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_the_key_cache_a_revocation_takes_effect_within_its_ttl() {
+    let mut c = chartgate_server::config::Config::defaults();
+    c.auth.key_cache_ttl = std::time::Duration::from_millis(300);
+    let server = TestServer::start(c).await;
+    let (id, secret) = key_for(&server, "dave", UserTier::Standard);
+    let body = ask("show TSLA", None);
+    let headers = [("x-api-key", secret.as_str())];
+    assert_eq!(post_with(&server, &headers, &body).await.0, 200);
+    keys::revoke(&server.state.store.connect().unwrap(), &id).unwrap();
+    // Bounded wait for the cached lookup to expire (300 ms; up to 10 s on a loaded machine).
+    let start = std::time::Instant::now();
+    loop {
+        let (status, _, _) = post_with(&server, &headers, &body).await;
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "never revoked"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     server.shutdown().await;
 }
 

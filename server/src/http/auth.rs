@@ -83,7 +83,7 @@ impl FromRequestParts<AppState> for Caller {
                 "an API key is required (Authorization: Bearer <key> or X-API-Key)",
             ));
         };
-        match keys::lookup(&state.store, key).await {
+        match keys::lookup_cached(&state.key_cache, &state.store, key).await {
             Ok(Some(owner)) => Ok(Caller::Key(owner)),
             Ok(None) => {
                 count_failure(state, "unknown_key");
@@ -128,7 +128,7 @@ impl FromRequestParts<AppState> for Admin {
                 "this endpoint needs the admin key (Authorization: Bearer <admin key>)",
             ));
         };
-        match keys::lookup(&state.store, key).await {
+        match keys::lookup_cached(&state.key_cache, &state.store, key).await {
             Ok(Some(_)) => {
                 count_failure(state, "not_admin");
                 Err(AppError::new(

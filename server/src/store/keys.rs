@@ -195,6 +195,43 @@ fn find(conn: &Connection, secret: &str) -> rusqlite::Result<Option<KeyOwner>> {
     Ok(row)
 }
 
+/// Recent key lookups in memory, so a keyed request does not wait on SQLite: each answer (owner,
+/// or unknown/revoked) is kept for `ttl`, in at most `capacity` entries keyed by the key's SHA-256
+/// (never the key). A revocation takes effect within `ttl`; `last_used_at` is written once per
+/// `ttl` per key (on the lookup that refills the entry), never on the hot path.
+#[derive(Clone)]
+pub struct KeyCache(moka::sync::Cache<Vec<u8>, Option<KeyOwner>>);
+
+impl KeyCache {
+    /// A cache of `capacity` lookups, each kept `ttl` (a zero `ttl` turns it off).
+    pub fn new(capacity: u64, ttl: std::time::Duration) -> KeyCache {
+        KeyCache(
+            moka::sync::Cache::builder()
+                .max_capacity(if ttl.is_zero() { 0 } else { capacity })
+                .time_to_live(ttl.max(std::time::Duration::from_millis(1)))
+                .build(),
+        )
+    }
+}
+
+/// [`lookup`] through `cache`: a hit costs a hash and a map read.
+pub async fn lookup_cached(
+    cache: &KeyCache,
+    store: &Store,
+    secret: String,
+) -> Result<Option<KeyOwner>, KeyError> {
+    if !secret.starts_with(KEY_PREFIX) {
+        return Ok(None);
+    }
+    let h = hash(&secret);
+    if let Some(hit) = cache.0.get(&h) {
+        return Ok(hit);
+    }
+    let found = lookup(store, secret).await?;
+    cache.0.insert(h, found.clone());
+    Ok(found)
+}
+
 /// [`lookup_blocking`] on the store's blocking bridge.
 pub async fn lookup(store: &Store, secret: String) -> Result<Option<KeyOwner>, KeyError> {
     Ok(store.read(move |c| find(c, &secret)).await?)
