@@ -9,9 +9,15 @@ use serde_json::{json, Map, Value};
 use std::path::Path;
 
 fn normalize_vectors() -> Vec<Value> {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/normalize"));
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/vectors/normalize"
+    ));
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("tests/vectors/normalize exists").flatten() {
+    for entry in std::fs::read_dir(dir)
+        .expect("tests/vectors/normalize exists")
+        .flatten()
+    {
         let text = std::fs::read_to_string(entry.path()).expect("readable");
         let list: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
         out.extend(list.into_iter().map(|v| v["input"].clone()));
@@ -54,7 +60,10 @@ fn normalize_reads_nothing_but_the_payload_fields() {
         with_data.insert("commands".into(), json!([{"type": "load"}]));
         assert_eq!(answer(&Value::Object(with_data), &input), whole, "{input}");
     }
-    assert!(objects >= 20, "only {objects} object payloads among the vectors");
+    assert!(
+        objects >= 20,
+        "only {objects} object payloads among the vectors"
+    );
 }
 
 #[test]
