@@ -12,12 +12,9 @@ import { chartgateError } from "./errors.js";
 import type {
   ChartObjects,
   IndicatorName,
-  IssueCode,
-  Issue,
   NormalizeFlags,
   Normalized,
   Parsed,
-  PathSegment,
   ShapedAnswer,
   Timeframe,
 } from "../pkg/chartgate_wasm.js";
