@@ -181,7 +181,10 @@ pub const PAYLOAD_FIELDS: [&str; 11] = {
         }
         p += 1;
     }
-    assert!(n == out.len(), "PAYLOAD_FIELDS has room for exactly the keys read");
+    assert!(
+        n == out.len(),
+        "PAYLOAD_FIELDS has room for exactly the keys read"
+    );
     out
 };
 

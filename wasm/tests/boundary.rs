@@ -53,7 +53,7 @@ fn assert_error<T>(result: Result<T, JsValue>, code: &str, path: &str) -> String
 fn cyclic() -> JsValue {
     let list = js(r#"["LOAD:TSLA"]"#);
     let o = js("{}");
-    Reflect::set(&list, &"self".into(), &o).expect("settable");
+    list.unchecked_ref::<Array>().push(&o);
     Reflect::set(&o, &"chart_commands".into(), &list).expect("settable");
     Reflect::set(&o, &"self".into(), &o).expect("settable");
     o

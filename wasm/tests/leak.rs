@@ -25,7 +25,7 @@ fn normalize(input: JsValue) -> Result<JsValue, JsValue> {
 /// A payload whose read field (`chart_commands`) holds a cycle.
 fn cyclic() -> JsValue {
     let list = js(r#"["LOAD:TSLA"]"#);
-    Reflect::set(&list, &"self".into(), &list).expect("settable");
+    list.unchecked_ref::<js_sys::Array>().push(&list);
     let o = js("{}");
     Reflect::set(&o, &"chart_commands".into(), &list).expect("settable");
     o
