@@ -47,10 +47,10 @@ test("plain ESM page: init, normalize, exotic throws, understand loaded on first
     // Errors in the browser are ChartgateErrors too.
     const err = await page.evaluate(() => {
       const cg = (window as unknown as { chartgate: typeof import("@chartgate/chart-commands") }).chartgate;
-      const cyclic: Record<string, unknown> = {};
-      cyclic["self"] = cyclic;
+      const cyclic: unknown[] = ["LOAD:TSLA"];
+      cyclic.push(cyclic);
       try {
-        cg.normalizeChartCommandPayload(cyclic);
+        cg.normalizeChartCommandPayload({ chart_commands: cyclic });
         return null;
       } catch (e) {
         return cg.isChartgateError(e) ? [e.code, e.path] : String(e);
