@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the wasm toolchain when missing (each step guarded by a version check, so re-runs skip
 # it), then tests the wasm crate and the npm package:
-#   1. wasm-bindgen-test in node and in headless Chromium (vectors byte-identical to native, bad input);
-#   2. clippy for wasm32;
-#   3. wasm-pack builds (shipped pkg/, test-only pkg-conformance/, bench-only pkg-probes/), tsc,
-#      .d.ts snapshot drift, the 102,500 B gzip download budget;
+#   1. wasm-bindgen-test in node and in headless Chromium (vectors byte-identical to native, bad input,
+#      exotic throws and leaks, the tool-call reader on every split of its arguments); the
+#      chartgate-wasm test binaries link the understand module's crate too;
+#   2. clippy for wasm32 (the eager module, the understand module, the bridge they share);
+#   3. wasm-pack builds of both modules (shipped pkg/ and pkg-understand/, test-only *-conformance/,
+#      bench-only pkg-probes/), tsc, .d.ts snapshot drift, the gzip budgets (each module failing
+#      past 90% of its budget; the budgets are interim, above issue 12's 70/60 KB targets);
 #   4. `npm pack`, installed into test/node_modules, then node --test: the package imported by name
 #      in node, the vectors again, types, a static page and Vite and webpack builds in headless
 #      Chromium, the stream client and command buffer (`./stream`) against the tests/sse/
@@ -137,12 +140,12 @@ step "wasm-bindgen-test in headless Chromium"
 run_cargo_tests chromium
 
 step "clippy (wasm32)"
-cargo clippy -p chartgate-wasm --target wasm32-unknown-unknown --all-targets --all-features -- -D warnings
+cargo clippy -p chartgate-wasm -p chartgate-wasm-bridge -p chartgate-wasm-understand --target wasm32-unknown-unknown --all-targets --all-features -- -D warnings
 SUMMARY+=("clippy wasm32: clean")
 
 # --- npm package -----------------------------------------------------------------------------
 
-step "wasm-pack build: pkg/ (shipped), pkg-conformance/ and pkg-probes/ (test- and bench-only exports)"
+step "wasm-pack build: pkg/ + pkg-understand/ (shipped), pkg-conformance/ + pkg-understand-conformance/ and pkg-probes/ (test- and bench-only exports)"
 (cd "$BINDINGS" && node scripts/build-wasm.mjs && node scripts/build-wasm.mjs --conformance && node scripts/build-wasm.mjs --probes)
 
 step "tsc (dist/) and .d.ts snapshot"
@@ -150,25 +153,38 @@ step "tsc (dist/) and .d.ts snapshot"
 # The demo page's TypeScript (Vite strips types without checking them).
 (cd "$BINDINGS" && npx tsc -p demo/tsconfig.json)
 
-WASM_RAW=$(stat -c %s "$BINDINGS/pkg/chartgate_wasm_bg.wasm")
-WASM_GZ=$(gzip -9 -c "$BINDINGS/pkg/chartgate_wasm_bg.wasm" | wc -c)
-JS_GZ=$(gzip -9 -c "$BINDINGS/pkg/chartgate_wasm.js" | wc -c)
-# The rest of what a browser loads: wasm-bindgen's inline snippet and the typed layer (browser entry).
-REST_GZ=$(( $(cat "$BINDINGS"/pkg/snippets/*/inline0.js | gzip -9 | wc -c) + \
-  $(cat "$BINDINGS"/dist/index.js "$BINDINGS"/dist/api.js "$BINDINGS"/dist/state.js | gzip -9 | wc -c) ))
-TOTAL_GZ=$((WASM_GZ + JS_GZ + REST_GZ))
-SUMMARY+=("size: wasm ${WASM_RAW} B raw, ${WASM_GZ} B gzip; glue ${JS_GZ} B gzip; snippet + dist ${REST_GZ} B gzip; total ${TOTAL_GZ} B gzip")
-# The package's download budget (issue: wasm + JS glue <= 100 KB gzipped), held on everything the
-# browser loads. Sizes are deterministic to within ~100 B between builds, so this is a check, not
-# a timing.
-# Raised from 100,000 B on 2026-12-04 for core's hostile-input bounds and the prose rule
-# (issue 12), which cost 2.4 KB: security over 2% of download, until issue 12's split of the
-# package into an eager and a lazily loaded understand module replaces this one budget with two.
-SIZE_BUDGET=102500
-if [ "$TOTAL_GZ" -gt "$SIZE_BUDGET" ]; then
-  echo "the package is ${TOTAL_GZ} B gzip -9, over the ${SIZE_BUDGET} B budget (docs/wasm.md)" >&2
-  exit 1
-fi
+# The download budgets (gzip -9 of what a browser loads for each module: its wasm, its JS glue,
+# wasm-bindgen's inline snippet and the typed layer's entry files). Each module must stay at least
+# 10% under its budget, so one ordinary change does not break CI: past 90% the test fails, and the
+# change that crossed it says what it is worth (docs/wasm.md, "Size").
+# Issue 12's targets are 70,000 B (eager) and 60,000 B (understand). The split alone does not reach
+# them (2026-12-08: eager 85,325 B, understand 67,023 B; both modules carry their own copy of the
+# shared code: serialization, the JSON reader and writer, number printing, legacy parsing), so
+# these budgets are interim ones, today's figures plus 10%, until the size work brings the modules
+# under the targets; then set EAGER_BUDGET=70000 and UNDERSTAND_BUDGET=60000.
+# Sizes are deterministic to within ~100 B between builds, so this is a check, not a timing.
+EAGER_BUDGET=96000
+UNDERSTAND_BUDGET=75000
+gz() { cat "$@" | gzip -9 | wc -c; }
+check_size() { # $1 label, $2 budget, $3 pkg dir, $4 out-name, rest: dist files
+  local label=$1 budget=$2 dir=$3 name=$4
+  shift 4
+  local raw wasm glue rest total limit
+  raw=$(stat -c %s "$BINDINGS/$dir/${name}_bg.wasm")
+  wasm=$(gz "$BINDINGS/$dir/${name}_bg.wasm")
+  glue=$(gz "$BINDINGS/$dir/$name.js")
+  rest=$(( $(gz "$BINDINGS"/"$dir"/snippets/*/inline0.js) + $(gz "$@") ))
+  total=$((wasm + glue + rest))
+  limit=$((budget * 9 / 10))
+  SUMMARY+=("size ($label): wasm ${raw} B raw, ${wasm} B gzip; glue ${glue} B; snippet + dist ${rest} B; total ${total} B gzip of ${budget} B (limit ${limit} B, 90%)")
+  if [ "$total" -gt "$limit" ]; then
+    echo "the $label module is ${total} B gzip -9, over 90% of its ${budget} B budget (${limit} B; docs/wasm.md)" >&2
+    exit 1
+  fi
+}
+D="$BINDINGS/dist"
+check_size eager "$EAGER_BUDGET" pkg chartgate_wasm "$D/index.js" "$D/api.js" "$D/state.js" "$D/errors.js"
+check_size understand "$UNDERSTAND_BUDGET" pkg-understand chartgate_understand "$D/understand.js" "$D/understand-api.js" "$D/errors.js"
 
 step "npm pack → test/node_modules/@chartgate/chart-commands (installed as a user gets it)"
 PACK_DIR="$(mktemp -d)"

@@ -225,6 +225,36 @@ const STRUCTURED_KEYS: [&str; 3] = [
     "chart_commands_structured",
 ];
 const OBJECTS_KEYS: [&str; 3] = ["objects", "chartObjects", "chart_objects"];
+const RESPONSE_TEXT_KEYS: [&str; 2] = ["responseText", "response_text"];
+
+/// Every top-level field of a payload object that [`normalize_chart_command_payload`] reads (the
+/// three lists under each of their names, and the response text), built from the lists it reads
+/// by. Nothing else of the object is looked at, so a caller may pass only these: the wasm package
+/// does, so the tools' data beside the commands never crosses into wasm.
+pub const PAYLOAD_FIELDS: [&str; 11] = {
+    let parts: [&[&str]; 4] = [
+        &LEGACY_KEYS,
+        &STRUCTURED_KEYS,
+        &OBJECTS_KEYS,
+        &RESPONSE_TEXT_KEYS,
+    ];
+    let mut out = [""; 11];
+    let (mut n, mut p) = (0, 0);
+    while p < parts.len() {
+        let mut i = 0;
+        while i < parts[p].len() {
+            out[n] = parts[p][i];
+            n += 1;
+            i += 1;
+        }
+        p += 1;
+    }
+    assert!(
+        n == out.len(),
+        "PAYLOAD_FIELDS has room for exactly the keys read"
+    );
+    out
+};
 
 fn key(k: &str) -> PathSegment {
     PathSegment::Key(k.to_owned())
@@ -255,7 +285,7 @@ pub fn normalize_chart_command_payload(
             legacy_in = first_of(obj, &LEGACY_KEYS);
             structured_in = first_of(obj, &STRUCTURED_KEYS);
             objects_in = first_of(obj, &OBJECTS_KEYS);
-            match first_of(obj, &["responseText", "response_text"]) {
+            match first_of(obj, &RESPONSE_TEXT_KEYS) {
                 Some(Value::String(s)) => text = Some(s.clone()),
                 Some(other) => issues.push(Issue::warning(
                     IssueCode::InvalidType,

@@ -155,3 +155,46 @@ export function makeCorpus({ count = 2000, seed = 42, malformedRate = 0.05 } = {
   Object.defineProperty(corpus, "stats", { value: stats, enumerable: false });
   return corpus;
 }
+
+const NEWS = [
+  "Shares rose after the company reported deliveries above analyst estimates for the quarter.",
+  "Analysts lifted their price targets, citing stronger margins and demand for data-center chips.",
+  "The index closed at a record high as bond yields eased ahead of the central bank meeting.",
+  "Regulators opened a review of the proposed acquisition; the stock slipped in after-hours trading.",
+];
+
+/**
+ * The tools' data a real assistant response carries beside its commands (a quote, a price history,
+ * news), about `bytes` of JSON, from its own seeded generator.
+ */
+export function toolData(bytes, seed) {
+  const r = rng(seed);
+  const price = () => Math.round((20 + r() * 900) * 100) / 100;
+  const data = {
+    quote: { symbol: SYMBOLS[Math.floor(r() * SYMBOLS.length)], price: price(), change: Math.round((r() - 0.5) * 1000) / 100, volume: Math.floor(r() * 5e7), currency: "USD" },
+    history: [],
+    news: [],
+  };
+  let t = 1_700_000_000;
+  // Rows of [time, open, high, low, close, volume] until the history is about 70% of the budget,
+  // then news items: the rest.
+  while (JSON.stringify(data.history).length < bytes * 0.7) {
+    const o = price();
+    data.history.push([(t += 86_400), o, Math.round(o * 1.02 * 100) / 100, Math.round(o * 0.98 * 100) / 100, price(), Math.floor(r() * 5e7)]);
+  }
+  while (JSON.stringify(data).length < bytes) {
+    data.news.push({ title: NEWS[Math.floor(r() * NEWS.length)].slice(0, 48), url: `https://news.example/${Math.floor(r() * 1e9)}`, summary: NEWS[Math.floor(r() * NEWS.length)] });
+  }
+  return data;
+}
+
+/**
+ * The corpus' object payloads (the ones that can carry fields beside the commands), each twice:
+ * `plain` as generated, `tools` the same payload plus `tool_results` holding about `bytes` of JSON
+ * (`toolData`). The commands, flags and response text are the same, so are the answers.
+ */
+export function toolDataPair(corpus, { bytes = 5000, seed = 7 } = {}) {
+  const plain = corpus.filter((p) => p.input !== null && typeof p.input === "object" && !Array.isArray(p.input));
+  const tools = plain.map((p, i) => ({ ...p, input: { ...p.input, tool_results: toolData(bytes, seed + i) } }));
+  return { plain, tools };
+}

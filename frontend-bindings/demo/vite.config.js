@@ -1,5 +1,5 @@
 // The demo page (docs/demo.md): `npm run build:demo` → demo/dist/ (served by `chartgate serve` at /).
-// The package is taken from this directory's own build (dist/ + pkg/: `npm run build` first), so the
+// The package is taken from this directory's own build (dist/ + pkg/ + pkg-understand/: `npm run build` first), so the
 // demo always runs the code in the tree. Everything is bundled: no external fonts, scripts or CDNs.
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
@@ -13,6 +13,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@chartgate\/chart-commands\/stream$/, replacement: here("../dist/stream.js") },
+      { find: /^@chartgate\/chart-commands\/understand$/, replacement: here("../dist/understand.js") },
       { find: /^@chartgate\/chart-commands$/, replacement: here("../dist/index.js") },
     ],
   },

@@ -1,23 +1,22 @@
 /**
- * The typed API over the wasm module, shared by the browser/bundler entry (`index.ts`) and the
- * node entry (`node.ts`). Each function forwards to the wasm export of the same name: no
+ * The typed API over the eager wasm module, shared by the browser/bundler entry (`index.ts`) and
+ * the node entry (`node.ts`). Each function forwards to the wasm export of the same name: no
  * validation, no chart logic here — chartgate-core (Rust, compiled to wasm) owns all of it.
- * The only thing this layer adds is a clear error when a function is called before `init()`.
+ * The only things this layer adds are a clear error when a function is called before `init()`,
+ * and `ToolCallReader`'s lifetime (a finished reader answers with a `ChartgateError` without
+ * reaching wasm). `understand` is the other module: `@chartgate/chart-commands/understand`.
  */
 import * as wasm from "../pkg/chartgate_wasm.js";
 import { isReady } from "./state.js";
+import { chartgateError } from "./errors.js";
 import type {
   ChartObjects,
   IndicatorName,
-  IssueCode,
-  Issue,
   NormalizeFlags,
   Normalized,
   Parsed,
-  PathSegment,
   ShapedAnswer,
   Timeframe,
-  Understanding,
 } from "../pkg/chartgate_wasm.js";
 
 export type {
@@ -62,37 +61,16 @@ export type {
   ZoomDirection,
 } from "../pkg/chartgate_wasm.js";
 
-/** Codes of errors thrown by this package: core's issue codes plus two of the boundary's own. */
-export type ChartgateErrorCode = IssueCode | "not_initialized" | "internal";
-
-/**
- * What every function of this package throws: an `Error` with `name === "ChartgateError"`, a
- * stable `code`, the `path` of the offending argument or field, and, when it comes from
- * validation (`toLegacy`, `buildChartObjects`), every issue found.
- */
-export interface ChartgateError extends Error {
-  name: "ChartgateError";
-  code: ChartgateErrorCode;
-  path: PathSegment[];
-  issues?: Issue[];
-}
-
-/** Whether `e` is an error thrown by this package. */
-export function isChartgateError(e: unknown): e is ChartgateError {
-  return e instanceof Error && e.name === "ChartgateError" && typeof (e as { code?: unknown }).code === "string";
-}
-
+export type { ChartgateError, ChartgateErrorCode } from "./errors.js";
+export { isChartgateError } from "./errors.js";
 export { isReady } from "./state.js";
 
 function assertReady(): void {
   if (!isReady()) {
-    const e = new Error(
+    throw chartgateError(
+      "not_initialized",
       "@chartgate/chart-commands is not initialized: `await init()` once before calling it",
-    ) as ChartgateError;
-    e.name = "ChartgateError";
-    e.code = "not_initialized";
-    e.path = [];
-    throw e;
+    );
   }
 }
 
@@ -153,12 +131,6 @@ export function shapeAnswer(commands: readonly unknown[], flags?: NormalizeFlags
   return wasm.shapeAnswer(commands as unknown[], flags ?? null);
 }
 
-/** Intent and chart commands understood from a plain-text request, with no model call. */
-export function understand(text: string): Understanding {
-  assertReady();
-  return wasm.understand(text);
-}
-
 /** The JSON Schema of `{ commands: [...] }` that the server hands to the model. */
 export function chartCommandSchema(): Record<string, unknown> {
   assertReady();
@@ -175,4 +147,62 @@ export function timeframes(): Timeframe[] {
 export function indicators(): IndicatorName[] {
   assertReady();
   return wasm.indicators();
+}
+
+/**
+ * Reads the `chart_commands` tool's arguments as they stream in (a model's raw tool-call deltas):
+ * `push(fragment)` returns the commands that fragment completed (validated exactly as by
+ * `validateCommands`, issue paths starting with the command's index) and their issues; `finish()`
+ * returns the issues about whatever was left incomplete. However the arguments are cut into
+ * fragments, all pushes and the finish together equal the one-shot answer. Core's reader
+ * (`chartgate_core::ToolCallReader`), so the server and the browser read a tool call the same way.
+ *
+ * One reader per tool call. After `finish()` (or `free()`), every call throws a `ChartgateError`
+ * with code `reader_finished`. `finish()` releases the reader's wasm memory; call `free()` to drop
+ * an unfinished one early (otherwise the garbage collector does).
+ */
+export class ToolCallReader {
+  #inner: wasm.ToolCallReader | undefined;
+
+  constructor() {
+    assertReady();
+    this.#inner = new wasm.ToolCallReader();
+  }
+
+  /** Feeds the next fragment of the arguments' text; the commands it completed and their issues. */
+  push(fragment: string): Parsed {
+    return this.#live().push(fragment);
+  }
+
+  /** Ends the arguments: issues about what was left incomplete (no commands, in practice). */
+  finish(): Parsed {
+    const inner = this.#live();
+    this.#inner = undefined;
+    try {
+      return inner.finish();
+    } finally {
+      inner.free();
+    }
+  }
+
+  /** Whether `finish()` or `free()` was called. */
+  get finished(): boolean {
+    return this.#inner === undefined;
+  }
+
+  /** Releases an unfinished reader's wasm memory now. */
+  free(): void {
+    this.#inner?.free();
+    this.#inner = undefined;
+  }
+
+  #live(): wasm.ToolCallReader {
+    if (this.#inner === undefined) {
+      throw chartgateError(
+        "reader_finished",
+        "this ToolCallReader is finished; make a new one for the next tool call",
+      );
+    }
+    return this.#inner;
+  }
 }

@@ -13,7 +13,9 @@
  * known (`total` received, or `done`) and its context commands released.
  */
 import type { Command, NormalizeFlags } from "../pkg/chartgate_wasm.js";
-import { normalizeChartCommandPayload, understand } from "./api.js";
+import { normalizeChartCommandPayload } from "./api.js";
+import { chartgateError } from "./errors.js";
+import { isUnderstandReady, understand } from "./understand-api.js";
 import type { StreamEvent } from "./events.js";
 
 /**
@@ -22,6 +24,8 @@ import type { StreamEvent } from "./events.js";
  * sentence whose `understand()` mentions it (same legacy verb and first argument), else the
  * sentence being streamed when it arrived; commands whose sentence never comes (no more text)
  * go out on `done`. `spoken(Infinity)` releases everything (speech ended or is unavailable).
+ * Speech pacing needs the understand module: `await init()` from
+ * `@chartgate/chart-commands/understand` before making such a buffer (in node it is ready at import).
  */
 export type Pacing = "immediate" | "speech";
 
@@ -73,7 +77,14 @@ export class ChartCommandBuffer {
   #finished = false;
   #dropped = false;
 
+  /** Throws a `ChartgateError` (`not_initialized`) for speech pacing before the understand module is ready. */
   constructor(options: BufferOptions) {
+    if (options.pacing === "speech" && !isUnderstandReady()) {
+      throw chartgateError(
+        "not_initialized",
+        "speech pacing reads each sentence with understand(): `await init()` from @chartgate/chart-commands/understand first",
+      );
+    }
     this.#o = options;
     this.#segmenter = new Intl.Segmenter(options.locale, { granularity: "sentence" });
   }
@@ -162,7 +173,8 @@ export class ChartCommandBuffer {
       const text = raw.trim();
       if (text === "") continue;
       const index = this.#sentences.length;
-      const keys = new Set<string>(understand(text).legacy.map(mentionKey));
+      // Only speech pacing places commands by their sentence.
+      const keys = new Set<string>(this.#o.pacing === "speech" ? understand(text).legacy.map(mentionKey) : []);
       this.#sentences.push(keys);
       this.#o.onSentence?.({ index, text });
     }

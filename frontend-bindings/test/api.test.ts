@@ -1,12 +1,15 @@
 /**
  * The package as a user imports it in node (`import … from "@chartgate/chart-commands"`, resolved
- * to the packed copy): the drop-in behaviour of normalizeChartCommandPayload, the other exports,
- * errors as `ChartgateError`s, bad input, and every vector with a one-call export compared with
- * the native results (as JS values: both sides through JSON.parse, keys sorted).
+ * to the packed copy) and its understand module (`@chartgate/chart-commands/understand`): the
+ * drop-in behaviour of normalizeChartCommandPayload, the other exports, the tool-call reader,
+ * errors as `ChartgateError`s (exotic throws included), bad input, and every vector with a
+ * one-call export compared with the native results (as JS values: both sides through JSON.parse,
+ * keys sorted).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as api from "@chartgate/chart-commands";
+import * as understanding from "@chartgate/chart-commands/understand";
 import {
   buildChartObjects,
   chartCommandSchema,
@@ -20,10 +23,12 @@ import {
   shapeAnswer,
   timeframes,
   toLegacy,
-  understand,
+  ToolCallReader,
   validateCommands,
   type ChartgateError,
+  type Parsed,
 } from "@chartgate/chart-commands";
+import { understand } from "@chartgate/chart-commands/understand";
 import { jsExact, loadVectors, sortedJson, viaApi } from "./helpers.js";
 
 function thrown(f: () => unknown): ChartgateError {
@@ -37,10 +42,13 @@ function thrown(f: () => unknown): ChartgateError {
   assert.fail("expected a throw");
 }
 
-test("node entry is ready at import; init() resolves", async () => {
+test("node entries are ready at import; init() resolves", async () => {
   assert.equal(isReady(), true);
   await init();
   assert.equal(isReady(), true);
+  assert.equal(understanding.isReady(), true);
+  await understanding.init();
+  assert.ok(!("understand" in api), "understand lives in its own module");
 });
 
 test("same call, same keys as the Zod version plus commands, mode, source, issues", () => {
@@ -151,8 +159,12 @@ test("errors are ChartgateErrors with code and path", () => {
 test("bad JS values never trap the module", () => {
   const cyclic: Record<string, unknown> = { chart_commands: ["LOAD:TSLA"] };
   cyclic["self"] = cyclic;
-  assert.equal(thrown(() => normalizeChartCommandPayload(cyclic)).code, "invalid_type");
-  assert.equal(thrown(() => normalizeChartCommandPayload({ n: 10n })).code, "invalid_type");
+  assert.equal(thrown(() => normalizeChartCommandPayload({ chart_commands: [cyclic] })).code, "invalid_type");
+  assert.equal(thrown(() => normalizeChartCommandPayload({ chart_commands: 10n })).code, "invalid_type");
+  // What core does not read never crosses the bridge: a cycle or a BigInt beside the commands
+  // (in the tools' data) fails nothing.
+  assert.deepEqual(normalizeChartCommandPayload(cyclic).legacy, ["LOAD:TSLA"]);
+  assert.deepEqual(normalizeChartCommandPayload({ chart_commands: ["LOAD:TSLA"], n: 10n }).legacy, ["LOAD:TSLA"]);
   const deep = JSON.parse("[".repeat(3000) + "]".repeat(3000));
   assert.equal(thrown(() => normalizeChartCommandPayload({ chart_commands: deep })).code, "invalid_type");
   assert.equal(thrown(() => parseLegacyCommand("x".repeat(8 * 1024 * 1024 + 1))).code, "too_long");
@@ -176,7 +188,7 @@ test("vectors through the public API give the native values", () => {
   const failures: string[] = [];
   for (const v of vectors) {
     if (v.native === undefined || !jsExact(v)) continue;
-    const out = viaApi(api, v);
+    const out = viaApi(api, understanding, v);
     if (out === undefined) continue;
     checked++;
     // Values through JS on both sides: JS prints some numbers differently from serde_json
@@ -187,4 +199,98 @@ test("vectors through the public API give the native values", () => {
   }
   assert.ok(checked >= 200, `only ${checked} vectors checked`);
   assert.deepEqual(failures, [], `${failures.length} of ${checked} differ`);
+});
+
+/** Values whose every touch throws something that is not an `Error` (or a poisoned one). */
+function exoticValues(): unknown[] {
+  const revoked = () => {
+    const r = Proxy.revocable({}, {});
+    r.revoke();
+    return r.proxy;
+  };
+  const trap = () => {
+    throw revoked();
+  };
+  const hostile = new Proxy({}, { get: trap, getOwnPropertyDescriptor: trap, ownKeys: trap, getPrototypeOf: trap, has: trap });
+  const throwing = (v: unknown) =>
+    Object.defineProperty({}, "chart_commands", {
+      enumerable: true,
+      get() {
+        throw v;
+      },
+    });
+  const poisonedError = new Proxy(new Error("x"), { get: trap, getPrototypeOf: trap });
+  return [revoked(), hostile, throwing(revoked()), throwing(hostile), throwing(poisonedError), [hostile], { chart_commands: [revoked()] }];
+}
+
+test("exotic throws are ChartgateErrors, over more than a thousand calls", () => {
+  const values = exoticValues();
+  const calls: ((v: unknown) => unknown)[] = [
+    (v) => normalizeChartCommandPayload(v),
+    (v) => validateCommands(v),
+    (v) => toLegacy(v),
+    (v) => buildChartObjects(v as unknown[]),
+    (v) => parseLegacyCommands(v as string[]),
+    (v) => normalizeChartCommandPayload(null, null, v as never),
+    (v) => new ToolCallReader().push(v as string),
+    (v) => understand(v as string),
+  ];
+  let n = 0;
+  for (let round = 0; round < 20; round++) {
+    for (const v of values) {
+      for (const call of calls) {
+        assert.equal(thrown(() => call(v)).code, "invalid_type");
+        n++;
+      }
+    }
+  }
+  assert.ok(n > 1000, `${n} calls`);
+  // The module is intact (the old one failed with "memory access out of bounds" by now).
+  assert.deepEqual(normalizeChartCommandPayload({ chart_commands: ["LOAD:TSLA"] }).legacy, ["LOAD:TSLA"]);
+  assert.ok(understand("load TSLA").legacy.includes("LOAD:TSLA"));
+});
+
+/** A reader's pushes and finish for `pieces`, as one answer. */
+function streamed(pieces: string[]): Parsed {
+  const reader = new ToolCallReader();
+  const all: Parsed = { commands: [], issues: [] };
+  for (const p of [...pieces.map((f) => reader.push(f)), reader.finish()]) {
+    all.commands.push(...p.commands);
+    all.issues.push(...p.issues);
+  }
+  return all;
+}
+
+test("ToolCallReader: any split of a vector's arguments gives the one-shot answer", () => {
+  const texts = loadVectors()
+    .filter((v) => v.area === "tool_stream")
+    .map((v) => (v.input as { fragments: string[] }).fragments.join(""));
+  assert.ok(texts.length >= 10, `only ${texts.length} tool_stream vectors`);
+  let runs = 0;
+  for (const text of texts) {
+    const want = JSON.stringify(streamed([text]));
+    const chars = [...text]; // code points: a delta is a whole string, never half a surrogate pair
+    assert.equal(JSON.stringify(streamed(chars)), want, `${text} one character at a time`);
+    for (let i = 1; i < chars.length; i++) {
+      const cut = chars.slice(0, i).join("");
+      assert.equal(JSON.stringify(streamed([cut, text.slice(cut.length)])), want, `${text} cut at ${i}`);
+      runs++;
+    }
+  }
+  assert.ok(runs >= 500, `only ${runs} splits`);
+});
+
+test("ToolCallReader: commands as soon as their element closes; a finished reader throws", () => {
+  const reader = new ToolCallReader();
+  assert.deepEqual(reader.push('{"commands":[{"type":"load","payload":{"symbol":"tsla"}}').commands.map((c) => c.legacy), ["LOAD:TSLA"]);
+  const rest = reader.push(',{"type":"zoom","payload":{"direction":"sideways"}}');
+  assert.deepEqual([rest.commands.length, rest.issues[0]?.path[0]], [0, 1]);
+  const end = reader.finish();
+  assert.deepEqual(end.issues.map((i) => i.path), [["arguments"]], "the object was never closed");
+  assert.equal(reader.finished, true);
+  assert.equal(thrown(() => reader.push("]}")).code, "reader_finished");
+  assert.equal(thrown(() => reader.finish()).code, "reader_finished");
+  const freed = new ToolCallReader();
+  freed.free();
+  assert.equal(thrown(() => freed.push("{")).code, "reader_finished");
 });

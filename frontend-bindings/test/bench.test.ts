@@ -36,16 +36,19 @@ test("bench runner: tiny corpus in node and Chromium", async () => {
   }
 });
 
-test("build comparison runner: two builds, alternating processes, medians per build", () => {
+test("build comparison runner: two builds, node and Chromium, three workloads, medians per build", () => {
   const out = execFileSync(
     process.execPath,
-    ["bench/compare.mjs", "--rounds", "2", "--payloads", "30", "--warmup-ms", "100", "pkg", "pkg"],
-    { cwd: bindingsDir, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 120_000 },
+    ["bench/compare.mjs", "--rounds", "2", "--payloads", "30", "--warmup-ms", "100", "--tool-bytes", "2000", "pkg", "pkg"],
+    { cwd: bindingsDir, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 180_000 },
   );
-  const rounds = out.split("\n").filter((l) => /^round [12]  pkg  \d+\.\d\d µs\/payload$/.test(l));
-  assert.equal(rounds.length, 4, out);
-  const medians = out.split("\n").filter((l) => /^pkg: median \d+\.\d\d µs\/payload over 2 rounds$/.test(l));
-  assert.equal(medians.length, 2, out);
+  const pkg = join(bindingsDir, "pkg");
+  const w = "corpus \\d+\\.\\d\\d µs, objects \\d+\\.\\d\\d µs, objects\\+tools \\d+\\.\\d\\d µs \\(×\\d+\\.\\d\\d\\)";
+  const esc = pkg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const rounds = out.split("\n").filter((l) => new RegExp(`^round [12]  (node    |chromium)  ${esc}: ${w}$`).test(l));
+  assert.equal(rounds.length, 8, out);
+  const medians = out.split("\n").filter((l) => new RegExp(`^(node    |chromium) ${esc}: medians over 2 rounds: ${w}$`).test(l));
+  assert.equal(medians.length, 4, out);
   // Without builds to compare it is a usage error, not a silent success.
   assert.throws(() => execFileSync(process.execPath, ["bench/compare.mjs"], { cwd: bindingsDir, stdio: "ignore" }));
 });
@@ -64,23 +67,27 @@ test("build comparison runner refuses builds that answer differently unless aske
       text.replace(from, "function normalizeOriginal(") +
         "\nexport function normalizeChartCommandPayload(...a) { return { ...normalizeOriginal(...a), mode: \"changed\" }; }\n",
     );
-    const run = spawnSync(process.execPath, ["bench/compare.mjs", "--rounds", "1", "--payloads", "5", "--warmup-ms", "10", "pkg", dir], {
+    const run = spawnSync(process.execPath, ["bench/compare.mjs", "--target", "node", "--rounds", "1", "--payloads", "5", "--warmup-ms", "10", "pkg", dir], {
       cwd: bindingsDir,
       encoding: "utf8",
       timeout: 120_000,
     });
     assert.equal(run.status, 1, run.stdout + run.stderr);
-    assert.match(run.stderr, /the builds answer differently for 5 of 5 payloads/);
+    assert.match(run.stderr, /the builds answer differently for \d+ payloads/);
     // Asked to compare across a behaviour change, it says so and measures both.
     const allowed = spawnSync(
       process.execPath,
-      ["bench/compare.mjs", "--rounds", "1", "--payloads", "5", "--warmup-ms", "10", "--allow-different-answers", "pkg", dir],
+      ["bench/compare.mjs", "--target", "node", "--rounds", "1", "--payloads", "5", "--warmup-ms", "10", "--allow-different-answers", "pkg", dir],
       { cwd: bindingsDir, encoding: "utf8", timeout: 120_000 },
     );
     assert.equal(allowed.status, 0, allowed.stdout + allowed.stderr);
-    assert.match(allowed.stderr, /the builds answer differently for 5 of 5 payloads/);
-    const medians = allowed.stdout.split("\n").filter((l) => / µs\/payload over 1 rounds$/.test(l));
-    assert.deepEqual(medians.map((l) => l.split(": median")[0]), ["pkg", dir], allowed.stdout);
+    assert.match(allowed.stderr, /the builds answer differently for \d+ payloads/);
+    const medians = allowed.stdout.split("\n").filter((l) => /: medians over 1 rounds: /.test(l));
+    assert.deepEqual(
+      medians.map((l) => l.split(": medians")[0]),
+      [`node     ${join(bindingsDir, "pkg")}`, `node     ${dir}`],
+      allowed.stdout,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -135,4 +142,19 @@ test("bench corpus is seeded: same seed, same payloads; ~5% malformed entries", 
   assert.ok(kinds.size >= 8, "mixed shapes and key casings");
   assert.equal(JSON.stringify(a), JSON.stringify(makeCorpus({ count: 2000, seed: 42 })));
   assert.notEqual(JSON.stringify(a), JSON.stringify(makeCorpus({ count: 2000, seed: 43 })));
+});
+
+test("tool-data pairs: the same object payloads, with about 5 KB of tool data beside the commands", async () => {
+  const { makeCorpus, toolDataPair } = (await import(join(bindingsDir, "bench", "corpus.mjs"))) as {
+    makeCorpus: (o: { count: number; seed: number }) => { input: unknown }[];
+    toolDataPair: (c: { input: unknown }[], o?: { bytes: number }) => { plain: { input: Record<string, unknown> }[]; tools: { input: Record<string, unknown> }[] };
+  };
+  const { plain, tools } = toolDataPair(makeCorpus({ count: 200, seed: 42 }));
+  assert.ok(plain.length > 150 && plain.length === tools.length);
+  tools.forEach((t, i) => {
+    const extra = JSON.stringify(t.input["tool_results"]).length;
+    assert.ok(extra >= 5000 && extra < 5600, `tool data of ${extra} B`);
+    const { tool_results: _, ...rest } = t.input;
+    assert.deepEqual(rest, plain[i]!.input);
+  });
 });

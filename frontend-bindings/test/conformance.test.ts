@@ -1,7 +1,8 @@
 /**
  * Every vector of tests/vectors through core's own `run_vector` and `subset_match`, compiled to
- * wasm (the `pkg-conformance` build: the shipped build plus two test-only exports), in node.
- * The JSON text wasm prints must equal the native result byte for byte.
+ * wasm, in node: understanding vectors in the understand module (`pkg-understand-conformance`),
+ * every other one in the eager module (`pkg-conformance`); each is the shipped build plus the
+ * test-only exports. The JSON text wasm prints must equal the native result byte for byte.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -15,17 +16,22 @@ interface ConformanceModule {
   conformanceSubsetMatch(expectJson: string, actualJson: string): string | undefined;
 }
 
+async function load(dir: string, name: string): Promise<ConformanceModule> {
+  const m = (await import(join(bindingsDir, dir, `${name}.js`))) as ConformanceModule;
+  m.initSync({ module: readFileSync(join(bindingsDir, dir, `${name}_bg.wasm`)) });
+  return m;
+}
+
 test("wasm run_vector output is byte-identical to native for every vector", async () => {
-  const dir = join(bindingsDir, "pkg-conformance");
-  const m = (await import(join(dir, "chartgate_wasm.js"))) as ConformanceModule;
-  m.initSync({ module: readFileSync(join(dir, "chartgate_wasm_bg.wasm")) });
+  const m = await load("pkg-conformance", "chartgate_wasm");
+  const u = await load("pkg-understand-conformance", "chartgate_understand");
 
   const vectors = loadVectors();
   assert.ok(vectors.length >= 250, `only ${vectors.length} vectors`);
   assert.equal(vectors.length, nativeResultCount(), "vector files and native-results.json disagree");
   const failures: string[] = [];
   for (const v of vectors) {
-    const text = m.conformanceRunVector(v.area, v.inputText);
+    const text = (v.area === "understand" ? u : m).conformanceRunVector(v.area, v.inputText);
     const mismatch = m.conformanceSubsetMatch(v.expectText, text);
     if (mismatch !== undefined) failures.push(`${v.id} (${v.description}): ${mismatch}`);
     if (text !== v.native) failures.push(`${v.id}: bytes differ\n  wasm:   ${text}\n  native: ${v.native}`);

@@ -174,8 +174,13 @@ export function jsExact(v: Vector): boolean {
 }
 
 /** The output of the public API for a vector, shaped like core's `run_vector`; undefined when
- * the area has no one-call export. `api` is the package's module. */
-export function viaApi(api: typeof import("@chartgate/chart-commands"), v: Vector): unknown {
+ * the area has no one-call export. `api` is the package's main module, `understanding` its
+ * understand module. */
+export function viaApi(
+  api: typeof import("@chartgate/chart-commands"),
+  understanding: typeof import("@chartgate/chart-commands/understand"),
+  v: Vector,
+): unknown {
   const input = v.input as Record<string, unknown> | null;
   switch (v.area) {
     case "normalize":
@@ -185,10 +190,15 @@ export function viaApi(api: typeof import("@chartgate/chart-commands"), v: Vecto
         input?.["flags"] as Parameters<typeof api.normalizeChartCommandPayload>[2],
       );
     case "understand":
-      return api.understand(v.input as string);
+      return understanding.understand(v.input as string);
     case "parse": {
       const p = api.parseLegacyCommand(v.input as string);
       return { legacy: p.commands.map((c) => c.legacy), commands: p.commands, issues: p.issues };
+    }
+    case "tool_stream": {
+      const reader = new api.ToolCallReader();
+      const pushed = (v.input as { fragments: string[] }).fragments.map((f) => reader.push(f));
+      return { pushed, finished: reader.finish() };
     }
     default:
       return undefined;

@@ -21,22 +21,31 @@ test("manifest: exports, types, sideEffects, files, engines", () => {
   assert.equal(pkg.sideEffects, false);
   assert.equal(pkg.types, "./dist/index.d.ts");
   assert.deepEqual(pkg.exports["."], { types: "./dist/index.d.ts", node: "./dist/node.js", default: "./dist/index.js" });
+  assert.deepEqual(pkg.exports["./understand"], {
+    types: "./dist/understand.d.ts",
+    node: "./dist/understand-node.js",
+    default: "./dist/understand.js",
+  });
   assert.equal(pkg.engines.node, ">=20");
   const files = filesUnder(installedDir).sort();
-  for (const f of ["dist/index.js", "dist/index.d.ts", "dist/node.js", "dist/api.js", "pkg/chartgate_wasm.js", "pkg/chartgate_wasm_bg.wasm", "pkg/chartgate_wasm.d.ts", "README.md", "package.json"]) {
+  for (const f of ["dist/index.js", "dist/index.d.ts", "dist/node.js", "dist/api.js", "pkg/chartgate_wasm.js", "pkg/chartgate_wasm_bg.wasm", "pkg/chartgate_wasm.d.ts", "dist/understand.js", "dist/understand.d.ts", "dist/understand-node.js", "pkg-understand/chartgate_understand.js", "pkg-understand/chartgate_understand_bg.wasm", "pkg-understand/chartgate_understand.d.ts", "README.md", "package.json"]) {
     assert.ok(files.includes(f), `${f} missing from the package`);
   }
   assert.ok(files.some((f) => f.startsWith("pkg/snippets/") && f.endsWith(".js")), "wasm-bindgen snippet missing");
-  const unexpected = files.filter((f) => !/^(dist|pkg)\/|^README\.md$|^package\.json$/.test(f));
-  assert.deepEqual(unexpected, [], "only dist/, pkg/, README.md and package.json ship");
-  assert.ok(!files.some((f) => f.startsWith("pkg/") && (f.endsWith("package.json") || f.endsWith(".gitignore"))));
+  const unexpected = files.filter((f) => !/^(dist|pkg|pkg-understand)\/|^README\.md$|^package\.json$/.test(f));
+  assert.deepEqual(unexpected, [], "only dist/, pkg/, pkg-understand/, README.md and package.json ship");
+  assert.ok(!files.some((f) => f.startsWith("pkg") && (f.endsWith("package.json") || f.endsWith(".gitignore"))));
 });
 
-test("the shipped .d.ts equals the committed snapshot (regenerate with npm run snapshot:update)", () => {
-  const shipped = readFileSync(join(installedDir, "pkg", "chartgate_wasm.d.ts"), "utf8");
-  const snapshot = readFileSync(join(bindingsDir, "types", "chartgate_wasm.d.ts"), "utf8");
-  assert.ok(shipped === snapshot, "generated .d.ts drifted from types/chartgate_wasm.d.ts");
-  assert.ok(!shipped.includes("conformance"), "test-only exports leaked into the shipped build");
+test("the shipped .d.ts files equal the committed snapshots (regenerate with npm run snapshot:update)", () => {
+  for (const [dir, name] of [["pkg", "chartgate_wasm"], ["pkg-understand", "chartgate_understand"]]) {
+    const shipped = readFileSync(join(installedDir, dir!, `${name}.d.ts`), "utf8");
+    const snapshot = readFileSync(join(bindingsDir, "types", `${name}.d.ts`), "utf8");
+    assert.ok(shipped === snapshot, `generated .d.ts drifted from types/${name}.d.ts`);
+    assert.ok(!shipped.includes("conformance"), "test-only exports leaked into the shipped build");
+  }
+  const eager = readFileSync(join(installedDir, "pkg", "chartgate_wasm.d.ts"), "utf8");
+  assert.ok(!/export function understand\b/.test(eager), "understand is the understand module's");
 });
 
 test("browser entry: throws not_initialized before init, works after initSync", async () => {
@@ -50,4 +59,16 @@ test("browser entry: throws not_initialized before init, works after initSync", 
   assert.equal(web.isReady(), true);
   await web.init(); // idempotent after initSync
   assert.deepEqual(web.normalizeChartCommandPayload("LOAD:TSLA").legacy, ["LOAD:TSLA"]);
+});
+
+test("understand browser entry: its own init, not_initialized before it", async () => {
+  const web = (await import(join(installedDir, "dist", "understand.js"))) as typeof import("@chartgate/chart-commands/understand");
+  assert.equal(web.isReady(), false);
+  assert.throws(
+    () => web.understand("load TSLA"),
+    (e: unknown) => web.isChartgateError(e) && e.code === "not_initialized",
+  );
+  web.initSync(readFileSync(join(installedDir, "pkg-understand", "chartgate_understand_bg.wasm")));
+  assert.equal(web.isReady(), true);
+  assert.ok(web.understand("load TSLA").legacy.includes("LOAD:TSLA"));
 });

@@ -302,6 +302,33 @@ export interface Zoom {
 
 
 /**
+ * Reads the `chart_commands` tool's arguments fragment by fragment (see the module docs).
+ */
+export class ToolCallReader {
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Ends the arguments: the issues about whatever was left incomplete (a truncated command,
+     * an unclosed object, no `commands` field). Throws `reader_finished` when called twice.
+     */
+    finish(): Parsed;
+    /**
+     * A reader at the start of the arguments.
+     */
+    constructor();
+    /**
+     * Feeds the next fragment of the arguments' text; returns the commands it completed and
+     * their issues. Throws a `ChartgateError` (`invalid_type`) when `fragment` is not a string,
+     * `reader_finished` after `finish()`.
+     */
+    push(fragment: string): Parsed;
+    /**
+     * Whether `finish()` was called.
+     */
+    readonly finished: boolean;
+}
+
+/**
  * Chart objects v2 built from a list of structured commands. Throws a `ChartgateError` when any
  * command is invalid (pass `validateCommands(list).commands` to build from the valid ones).
  */
@@ -355,11 +382,6 @@ export function timeframes(): Timeframe[];
 export function toLegacy(command: unknown): string;
 
 /**
- * Intent and chart commands understood from a plain-text request (spec §7).
- */
-export function understand(text: string): Understanding;
-
-/**
  * Validates a list of structured commands (a single command counts as a list of one): the valid
  * commands, canonicalized, and every issue, with paths starting at the command's index.
  */
@@ -369,6 +391,7 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
+    readonly __wbg_toolcallreader_free: (a: number, b: number) => void;
     readonly buildChartObjects: (a: any) => [number, number, number];
     readonly chartCommandSchema: () => [number, number, number];
     readonly indicators: () => [number, number, number];
@@ -378,7 +401,10 @@ export interface InitOutput {
     readonly shapeAnswer: (a: any, b: number) => [number, number, number];
     readonly timeframes: () => [number, number, number];
     readonly toLegacy: (a: any) => [number, number, number, number];
-    readonly understand: (a: any) => [number, number, number];
+    readonly toolcallreader_finish: (a: number) => [number, number, number];
+    readonly toolcallreader_finished: (a: number) => number;
+    readonly toolcallreader_new: () => number;
+    readonly toolcallreader_push: (a: number, b: any) => [number, number, number];
     readonly validateCommands: (a: any) => [number, number, number];
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;

@@ -1,8 +1,13 @@
-//! chartgate-wasm: chartgate-core for JavaScript. Every export is decode → call core → encode.
+//! chartgate-wasm: the package's eager module, chartgate-core for JavaScript. Every export is
+//! decode → call core → encode: normalize, validate, legacy strings, chart objects, the answer's
+//! shapes, the schema, the vocabularies and the incremental tool-call reader ([`reader`]).
+//! Understanding plain text is the other module, `chartgate-wasm-understand`, which pages load on
+//! first use; nothing here links core's `understand`.
 //!
 //! Owns: the exported names and argument order the frontend relies on (`normalizeChartCommandPayload`
-//! is a drop-in for the old TypeScript function), and turning failures into JS `Error`s with
-//! `code` and `path` (see [`convert`]).
+//! is a drop-in for the old TypeScript function). The boundary itself (decoding, encoding, turning
+//! failures into JS `Error`s with `code` and `path`) is `chartgate-wasm-bridge`, shared with the
+//! understand module.
 //! Must not: decide anything about chart commands. An `if` about chart semantics here belongs in core.
 //!
 //! Contract for JS callers: problems *inside* a JSON value (an unknown verb, a bad symbol, a
@@ -13,18 +18,18 @@
 //! argument, like issue paths (`[]` is the argument itself, `[1]` its second element); errors about
 //! another argument name it (`["responseText"]`, `["flags"]`).
 
-pub mod convert;
+pub mod reader;
 
-#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
-#[global_allocator]
-static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+/// The boundary, under the name this crate's modules and tests have always used.
+pub use chartgate_wasm_bridge as convert;
 
 use chartgate_core::{
     parse_legacy, parse_legacy_list, validate_commands, ChartObjects, NormalizeFlags, Normalized,
-    Parsed, ShapedAnswer, Understanding,
+    Parsed, ShapedAnswer,
 };
 use convert::{
-    arg, decode_json, decode_opt_string, decode_string, decode_string_list, encode, Failure,
+    arg, decode_fields, decode_json, decode_opt_string, decode_string, decode_string_list, encode,
+    field_list, Failure,
 };
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
@@ -59,7 +64,7 @@ fn normalized(
     response_text: Option<JsValue>,
     flags: Option<JsValue>,
 ) -> Result<Normalized, Failure> {
-    let payload = decode_json(&input, &[])?;
+    let payload = PAYLOAD_FIELDS.with(|fields| decode_fields(&input, fields, &[]))?;
     let text = decode_opt_string(response_text, &arg("responseText"), "responseText")?;
     let flags = match flags {
         Some(f) => decode_json(&f, &arg("flags"))?,
@@ -67,6 +72,12 @@ fn normalized(
     };
     chartgate_core::normalize::normalize_with_json_flags(&payload, text.as_deref(), &flags)
         .map_err(bad_flags)
+}
+
+thread_local! {
+    /// Core's `PAYLOAD_FIELDS` as a JS array, made once: the only fields of a payload object that
+    /// cross into wasm.
+    static PAYLOAD_FIELDS: JsValue = field_list(&chartgate_core::normalize::PAYLOAD_FIELDS);
 }
 
 /// Reads the optional `flags` argument through JSON (so `undefined` fields take their defaults).
@@ -205,15 +216,6 @@ pub fn build_chart_objects(
     ))?))
 }
 
-/// Intent and chart commands understood from a plain-text request (spec §7).
-#[wasm_bindgen]
-pub fn understand(
-    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
-) -> Result<Ts<Understanding>, JsValue> {
-    let text = decode_string(&text, &[], "text")?;
-    Ok(typed(encode(&chartgate_core::understand(&text))?))
-}
-
 /// The JSON Schema of `{ commands: [...] }` (OpenAI strict structured outputs), as a plain object.
 #[wasm_bindgen(
     js_name = chartCommandSchema,
@@ -262,6 +264,15 @@ pub fn conformance_run_vector(area: &str, input_json: &str) -> Result<String, Js
             format!("input is not JSON: {e}"),
         )
     })?;
+    // Understanding vectors run in the understand module (its own `conformanceRunVector`).
+    if area == "understand" {
+        return Err(Failure::new(
+            chartgate_core::IssueCode::InvalidType,
+            arg("area"),
+            "understand vectors run in the understand module",
+        )
+        .into());
+    }
     let out = chartgate_core::conformance::run_vector(area, &input)
         .map_err(|e| Failure::new(chartgate_core::IssueCode::InvalidType, arg("area"), e))?;
     chartgate_core::json::to_string(&out).map_err(|e| Failure::internal(e.to_string()).into())

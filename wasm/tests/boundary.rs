@@ -6,6 +6,7 @@
 
 use chartgate_core::NormalizeFlags;
 use chartgate_wasm as w;
+use chartgate_wasm_understand as u;
 use js_sys::{Array, Object, Reflect, JSON};
 use tsify::Ts;
 use wasm_bindgen::{JsCast, JsValue};
@@ -48,8 +49,12 @@ fn assert_error<T>(result: Result<T, JsValue>, code: &str, path: &str) -> String
     e.unchecked_ref::<js_sys::Error>().message().into()
 }
 
+/// A payload whose read field (`chart_commands`) holds a cycle.
 fn cyclic() -> JsValue {
-    let o = js(r#"{"chart_commands":["LOAD:TSLA"]}"#);
+    let list = js(r#"["LOAD:TSLA"]"#);
+    let o = js("{}");
+    list.unchecked_ref::<Array>().push(&o);
+    Reflect::set(&o, &"chart_commands".into(), &list).expect("settable");
     Reflect::set(&o, &"self".into(), &o).expect("settable");
     o
 }
@@ -77,7 +82,12 @@ fn cyclic_objects_are_invalid_type_errors() {
 #[wasm_bindgen_test]
 fn bigint_and_throwing_getters_are_invalid_type_errors() {
     let o = js(r#"{"chart_commands":[]}"#);
-    Reflect::set(&o, &"n".into(), &js_sys::BigInt::from(5u64).into()).expect("settable");
+    Reflect::set(
+        &o,
+        &"chart_commands".into(),
+        &js_sys::BigInt::from(5u64).into(),
+    )
+    .expect("settable");
     assert_error(normalize(o), "invalid_type", "[]");
 
     let o = Object::new();
@@ -103,8 +113,8 @@ fn wrong_argument_types_name_the_argument() {
         "invalid_type",
         "[]",
     );
-    assert_error(w::understand(JsValue::NULL), "invalid_type", "[]");
-    assert_error(w::understand(Object::new().into()), "invalid_type", "[]");
+    assert_error(u::understand(JsValue::NULL), "invalid_type", "[]");
+    assert_error(u::understand(Object::new().into()), "invalid_type", "[]");
     assert_error(
         w::parse_legacy_commands(js(r#"["LOAD:TSLA", 7]"#)),
         "invalid_type",
@@ -363,4 +373,86 @@ fn numbers_from_js_keep_their_exact_value() {
             "{legacy}"
         );
     }
+}
+
+#[wasm_bindgen_test]
+fn fields_core_does_not_read_never_cross_the_bridge() {
+    // Tool data beside the commands: a cycle, a BigInt and a throwing getter under fields core
+    // does not read fail nothing, because they are never stringified.
+    let o = js(r#"{"chart_commands":["LOAD:TSLA"],"quotes":[{"price":1}]}"#);
+    Reflect::set(&o, &"self".into(), &o).expect("settable");
+    Reflect::set(&o, &"n".into(), &js_sys::BigInt::from(5u64).into()).expect("settable");
+    let desc = Object::new();
+    let getter = js_sys::Function::new_no_args("throw new Error('boom')");
+    Reflect::set(&desc, &"get".into(), &getter).expect("settable");
+    Reflect::set(&desc, &"enumerable".into(), &JsValue::TRUE).expect("settable");
+    Object::define_property(o.unchecked_ref::<Object>(), &"news".into(), &desc);
+    let out = normalize(o).expect("normalizes");
+    assert_eq!(stringify(&get(&out, "legacy")), r#"["LOAD:TSLA"]"#);
+    // Objects that are not plain (a class instance, a `toJSON`) are stringified whole, as before:
+    // JSON.stringify decides what they mean.
+    let with_to_json = js_sys::Function::new_no_args(
+        "return { toJSON() { return { chart_commands: ['ZOOM:IN'] }; }, chart_commands: ['LOAD:X'] };",
+    )
+    .call0(&JsValue::NULL)
+    .expect("builds");
+    let out = normalize(with_to_json).expect("normalizes");
+    assert_eq!(stringify(&get(&out, "legacy")), r#"["ZOOM:IN"]"#);
+    let boxed = js_sys::Function::new_no_args("return new String('LOAD:TSLA');")
+        .call0(&JsValue::NULL)
+        .expect("builds");
+    let out = normalize(boxed).expect("normalizes");
+    assert_eq!(stringify(&get(&out, "legacy")), r#"["LOAD:TSLA"]"#);
+}
+
+/// Values whose every touch throws something that is not an `Error`: a revoked Proxy, a Proxy
+/// whose traps all throw a revoked Proxy, and objects with getters that throw those.
+pub fn exotic_values() -> Vec<JsValue> {
+    js_sys::Function::new_no_args(
+        "const revoked = () => { const r = Proxy.revocable({}, {}); r.revoke(); return r.proxy; };
+         const trap = () => { throw revoked(); };
+         const hostile = new Proxy({}, { get: trap, getOwnPropertyDescriptor: trap, ownKeys: trap,
+           getPrototypeOf: trap, has: trap });
+         const throwing = (v) => Object.defineProperty({}, 'chart_commands',
+           { enumerable: true, get() { throw v; } });
+         const poisonedError = new Proxy(new Error('x'), { get: trap, getPrototypeOf: trap });
+         return [revoked(), hostile, throwing(revoked()), throwing(hostile),
+           throwing(poisonedError), [hostile], { chart_commands: [revoked()] }];",
+    )
+    .call0(&JsValue::NULL)
+    .map(|v| Array::from(&v).to_vec())
+    .expect("builds")
+}
+
+#[wasm_bindgen_test]
+fn exotic_throws_become_chartgate_errors() {
+    for v in exotic_values() {
+        assert_error(normalize(v.clone()), "invalid_type", "[]");
+        assert_error(w::validate_commands_js(v.clone()), "invalid_type", "[]");
+        assert_error(w::to_legacy(v.clone()), "invalid_type", "[]");
+        assert_error(w::build_chart_objects(v.clone()), "invalid_type", "[]");
+        assert_error(w::parse_legacy_commands(v.clone()), "invalid_type", "[]");
+        assert_error(w::parse_legacy_command(v.clone()), "invalid_type", "[]");
+        assert_error(u::understand(v.clone()), "invalid_type", "[]");
+        assert_error(
+            w::shape_answer(v.clone(), None).map(JsValue::from),
+            "invalid_type",
+            "[]",
+        );
+        assert_error(
+            w::normalize_chart_command_payload(
+                JsValue::NULL,
+                None,
+                Some(Ts::new_unchecked(v.clone())),
+            ),
+            "invalid_type",
+            r#"["flags"]"#,
+        );
+        assert_error(
+            w::reader::ToolCallReaderJs::new().push(v.clone()),
+            "invalid_type",
+            "[]",
+        );
+    }
+    assert_still_works();
 }

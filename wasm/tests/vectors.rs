@@ -5,9 +5,9 @@
 //! *native* serde_json. Two checks per vector:
 //! 1. core's `run_vector` in wasm → `chartgate_core::json::to_string` (the module's writer) must
 //!    equal the native serde_json text exactly;
-//! 2. for the areas with a public export (`normalize`, `parse`, `understand`), the export called
-//!    with JS values (as a JS caller would) must return a value whose JSON, keys sorted, equals the
-//!    native text exactly.
+//! 2. for the areas with a public export (`normalize`, `parse`, `tool_stream` in the eager module,
+//!    `understand` in the understand module), the export called with JS values (as a JS caller
+//!    would) must return a value whose JSON, keys sorted, equals the native text exactly.
 //!
 //! Only compiled for wasm32: natively these would call JS imports that do not exist.
 #![cfg(target_arch = "wasm32")]
@@ -76,9 +76,21 @@ fn via_export(area: &str, input: &Value) -> Option<Result<JsValue, String>> {
                 .map(JsValue::from)
                 .map_err(js_err)
         }
-        "understand" => chartgate_wasm::understand(to_js(input))
+        "understand" => chartgate_wasm_understand::understand(to_js(input))
             .map(JsValue::from)
             .map_err(js_err),
+        "tool_stream" => (|| {
+            let mut reader = chartgate_wasm::reader::ToolCallReaderJs::new();
+            let pushed = js_sys::Array::new();
+            for f in input["fragments"].as_array().into_iter().flatten() {
+                pushed.push(&reader.push(to_js(f)).map_err(js_err)?.into());
+            }
+            let out = js_sys::Object::new();
+            let finished: JsValue = reader.finish().map_err(js_err)?.into();
+            js_sys::Reflect::set(&out, &"pushed".into(), &pushed).map_err(js_err)?;
+            js_sys::Reflect::set(&out, &"finished".into(), &finished).map_err(js_err)?;
+            Ok(out.into())
+        })(),
         "parse" => chartgate_wasm::parse_legacy_command(to_js(input))
             .map_err(js_err)
             .map(|parsed| {

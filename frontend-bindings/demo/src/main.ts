@@ -126,6 +126,8 @@ async function ask(text: string): Promise<void> {
   if (typeof speechSynthesis !== "undefined") speechSynthesis.cancel();
   const abort = new AbortController();
   const voice = speak.checked && typeof speechSynthesis !== "undefined";
+  // Speech pacing reads sentences with the understand module: loaded the first time it is needed.
+  if (voice) await (await import("@chartgate/chart-commands/understand")).init();
   const row: AnswerRow = { query: text, issues: [] };
   state.answers.unshift(row);
   const flags = { preferStructured: flagStructured.checked, structuredObjects: flagObjects.checked };

@@ -1,5 +1,8 @@
-//! The JS ⇄ core boundary: decoding JS values into JSON, encoding core's answers back, and the one
-//! helper that turns a failure into a JS `Error` carrying `code` and `path`.
+//! chartgate-wasm-bridge: the JS ⇄ core boundary that both wasm modules of the package share (the
+//! eager `chartgate-wasm` and the lazily loaded `chartgate-wasm-understand`): decoding JS values
+//! into JSON, encoding core's answers back, the one helper that turns a failure into a JS `Error`
+//! carrying `code` and `path`, and each module's allocator. It has no `#[wasm_bindgen]` exports of
+//! its own (a dependency's exports would land in every module that links it).
 //!
 //! Decoding goes through `JSON.stringify` → `chartgate_core::json::parse` (the `serde_json::Value`
 //! that `serde_json::from_str` gives for the same text), so a JS value means exactly what the same
@@ -7,12 +10,26 @@
 //! `NaN`/`Infinity` become `null`, `toJSON` is honoured, numbers keep their exact value, and values
 //! that are not JSON at all (cycles, `BigInt`, throwing getters) become an `invalid_type` error
 //! instead of a trap. A lone surrogate in a string reads as U+FFFD, as in a string argument.
+//! [`decode_fields`] first keeps only the top-level fields core reads (its list, passed in), so
+//! the tools' data beside the commands is never stringified or copied.
 //! Encoding goes through `chartgate_core::json::to_string` (byte for byte `serde_json::to_string`)
 //! → `JSON.parse`, so JS receives plain objects and arrays (never `Map`s, which
 //! `#[serde(flatten)]` would produce through serde-wasm-bindgen), parsed from exactly the text
 //! native `serde_json` prints for the same value.
 //!
+//! **No JS exception crosses a wasm frame.** An exception that unwinds through wasm skips every
+//! Rust destructor and leaves the shadow-stack pointer where it was: each one leaks the
+//! externref-table slots of the call's arguments and a stack frame, and after about a thousand
+//! the module fails with `memory access out of bounds`. So every import this crate calls either
+//! cannot throw (`typeof` checks, a fresh `Error`) or is one of the inline functions below, which
+//! catch everything, including exotic throws (a Proxy whose traps throw, a revoked Proxy), and
+//! return a fresh `Error` holding only a message string, never the thrown value itself.
+//!
 //! Must not: interpret chart semantics (that is core's job) or panic on any input.
+
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 use chartgate_core::json::{ParseErrorKind, MAX_DEPTH};
 use chartgate_core::{Issue, IssueCode, PathSegment};
@@ -22,25 +39,58 @@ use serde_json::Value;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-// `stringify_or_error`: `JSON.stringify` that returns what it threw instead of throwing. js-sys's
-// `catch` import would do, but wasm-bindgen 0.2.130 leaks one externref-table slot per caught
-// exception (the raw return value is never freed when `take_last_exception` returns early);
-// tests/leak.rs checks this path.
+// `stringify_or_error`: `JSON.stringify` that returns what it threw, as a fresh `Error`, instead of
+// throwing. js-sys's `catch` import would not do: wasm-bindgen 0.2.130 leaks one externref-table
+// slot per caught exception (the raw return value is never freed when `take_last_exception` returns
+// early), and it would hand Rust the thrown value itself, whose `message` getter may throw again.
+// `stringify_fields`: the same, after keeping only `fields` of a plain object (one whose prototype
+// is `Object.prototype` or `null`, with no `toJSON`: for those `JSON.stringify` writes exactly
+// their own enumerable properties, so the kept fields read the same). Anything else is stringified
+// whole, as before.
+// `type_name`: `typeof`, with `null` and arrays told apart (`Array.isArray` throws on a revoked Proxy).
 // `encode_into`: a string's UTF-8 straight into a buffer in wasm memory. wasm-bindgen's own string
 // copy runs a JavaScript loop over the characters first; for the bench corpus's JSON texts this is
-// about 90 ns instead of 1.4 µs in node. Lone surrogates become U+FFFD either way.
-#[wasm_bindgen(inline_js = "export function stringify_or_error(value) {
-  try { return JSON.stringify(value); } catch (e) {
-    if (e instanceof Error) return e;
-    let message = 'unknown error';
-    try { message = String(e); } catch (_) {}
-    return new Error(message);
-  }
+// about 90 ns instead of 1.4 µs in node. Lone surrogates become U+FFFD either way. It is only
+// called with primitive strings, on which it cannot throw.
+// tests/leak.rs (in chartgate-wasm) runs every throwing path over thousands of calls.
+#[wasm_bindgen(inline_js = "function failure(e) {
+  let message = 'unknown error';
+  try { message = e instanceof Error ? String(e.message) : String(e); } catch (_) {}
+  return new Error(message);
+}
+export function stringify_or_error(value) {
+  try { return JSON.stringify(value); } catch (e) { return failure(e); }
+}
+const plain = Object.prototype;
+const own = Object.prototype.propertyIsEnumerable;
+export function stringify_fields(value, fields) {
+  try {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) &&
+      typeof value.toJSON !== 'function') {
+      const proto = Object.getPrototypeOf(value);
+      if (proto === plain || proto === null) {
+        const kept = {};
+        for (let i = 0; i < fields.length; i++) {
+          const k = fields[i];
+          if (own.call(value, k)) kept[k] = value[k];
+        }
+        value = kept;
+      }
+    }
+    return JSON.stringify(value);
+  } catch (e) { return failure(e); }
+}
+export function type_name(value) {
+  if (value === null) return 'null';
+  try { if (Array.isArray(value)) return 'array'; } catch (_) { return 'revoked proxy'; }
+  return typeof value;
 }
 const encoder = new TextEncoder();
 export function encode_into(text, buf) { return encoder.encodeInto(text, buf).written; }")]
 extern "C" {
     fn stringify_or_error(value: &JsValue) -> JsValue;
+    fn stringify_fields(value: &JsValue, fields: &JsValue) -> JsValue;
+    fn type_name(value: &JsValue) -> String;
     fn encode_into(text: &JsString, buf: &mut [u8]) -> u32;
 }
 
@@ -51,6 +101,8 @@ pub const MAX_INPUT_CHARS: u32 = 8 * 1024 * 1024;
 
 /// Codes of errors that only the boundary raises (core's codes are [`IssueCode`]).
 pub const CODE_INTERNAL: &str = "internal";
+/// A `ToolCallReader` used after its `finish()`.
+pub const CODE_READER_FINISHED: &str = "reader_finished";
 
 /// A failure on its way to JS: becomes an `Error` with `name = "ChartgateError"`, `code`, `path`
 /// and, when it comes from validation, every `issues` found.
@@ -93,6 +145,16 @@ impl Failure {
                 message: "rejected without an issue".to_owned(),
                 issues,
             },
+        }
+    }
+
+    /// A failure with one of the boundary's own codes (`CODE_*`).
+    pub fn boundary(code: &'static str, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            path: Vec::new(),
+            message: message.into(),
+            issues: Vec::new(),
         }
     }
 
@@ -147,7 +209,8 @@ pub fn arg(name: &str) -> Vec<PathSegment> {
     vec![PathSegment::Key(name.to_owned())]
 }
 
-/// The message of a thrown JS value (an `Error`'s message, or its string form).
+/// The message of an `Error` this crate's imports made (a fresh one, whose `message` is a plain
+/// string), or of one `JSON.parse` threw.
 fn js_message(v: &JsValue) -> String {
     if let Some(e) = v.dyn_ref::<js_sys::Error>() {
         return String::from(e.message());
@@ -178,7 +241,35 @@ pub fn decode_json(v: &JsValue, path: &[PathSegment]) -> Result<Value, Failure> 
     if v.is_undefined() || v.is_null() {
         return Ok(Value::Null);
     }
-    let text = stringify_or_error(v);
+    read_json_text(stringify_or_error(v), path)
+}
+
+/// [`decode_json`] of a plain object's `fields` only (a JS array of names, the list of top-level
+/// fields the caller's core function reads); any other value is decoded whole. The other fields
+/// are never read, so what they hold (kilobytes of tool data, cycles, `BigInt`s, throwing
+/// getters) costs nothing and cannot fail the call.
+pub fn decode_fields(
+    v: &JsValue,
+    fields: &JsValue,
+    path: &[PathSegment],
+) -> Result<Value, Failure> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(Value::Null);
+    }
+    read_json_text(stringify_fields(v, fields), path)
+}
+
+/// A JS array of the given names (for [`decode_fields`]).
+pub fn field_list(names: &[&str]) -> JsValue {
+    names
+        .iter()
+        .map(|n| JsValue::from_str(n))
+        .collect::<Array>()
+        .into()
+}
+
+/// What a `stringify_*` import returned → JSON value, or the failure it reported.
+fn read_json_text(text: JsValue, path: &[PathSegment]) -> Result<Value, Failure> {
     // `JSON.stringify` returns `undefined` (not a string) for functions and symbols.
     if text.is_undefined() {
         return Ok(Value::Null);
@@ -269,15 +360,8 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Failure> {
     JSON::parse(&text).map_err(|e| Failure::internal(js_message(&e)))
 }
 
-/// A JS type name for messages (`typeof`, with `null` and arrays told apart).
+/// A JS type name for messages (`typeof`, with `null` and arrays told apart), from an import
+/// that cannot throw.
 fn js_type_name(v: &JsValue) -> String {
-    if v.is_null() {
-        "null".to_owned()
-    } else if Array::is_array(v) {
-        "array".to_owned()
-    } else {
-        v.js_typeof()
-            .as_string()
-            .unwrap_or_else(|| "unknown".to_owned())
-    }
+    type_name(v)
 }
