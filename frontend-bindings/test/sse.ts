@@ -230,7 +230,7 @@ export type Fault =
   /** Forwards `events` events, then holds the connection open (no more bytes) until the test ends. */
   | { kind: "stall"; events: number }
   /**
-   * Forwards the response's status and headers, then `bytes` characters of its body (anywhere:
+   * Forwards the response's status and headers, then `bytes` bytes of its body (anywhere:
    * mid-line, mid-event), then ends the connection without the body's end. Past the body's end
    * it is a pass.
    */
@@ -284,18 +284,26 @@ export async function startFaultProxy(upstream: string, plan: (n: number, seen: 
           // body's terminator (the client sees a premature close). A stall: nothing more, ever.
           if (fault.kind === "cut" || fault.kind === "cutAt") res.socket?.end();
         };
-        if (limit === 0) return stop();
-        upRes.setEncoding("utf8");
-        let budget = fault.kind === "cutAt" ? fault.bytes : Infinity;
-        if (budget <= 0) return stop();
-        upRes.on("data", (chunk: string) => {
-          if (stopped) return;
-          if (fault.kind === "cutAt") {
-            res.write(chunk.slice(0, budget));
+        // Byte for byte (the page's scripts and wasm pass through here too).
+        if (fault.kind === "pass") return void upRes.pipe(res);
+        if (fault.kind === "cutAt") {
+          let budget = fault.bytes;
+          if (budget <= 0) return stop();
+          upRes.on("data", (chunk: Buffer) => {
+            if (stopped) return;
+            res.write(chunk.subarray(0, budget));
             budget -= chunk.length;
             if (budget <= 0) stop();
-            return;
-          }
+          });
+          upRes.on("end", () => {
+            if (!stopped) res.end();
+          });
+          return;
+        }
+        if (limit === 0) return stop();
+        upRes.setEncoding("utf8");
+        upRes.on("data", (chunk: string) => {
+          if (stopped) return;
           pending += chunk;
           let end: number;
           while ((end = pending.indexOf("\n\n")) >= 0) {
