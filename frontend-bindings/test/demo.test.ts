@@ -147,7 +147,7 @@ test("the demo page: progressive text, chart commands change the chart, no conso
   const done = await demo(page);
   assert.equal(done.connection, "closed");
   assert.deepEqual(await indicator(page), ["closed", "closed"]);
-  assert.deepEqual((await newestRow(page)).slice(1), ["gpt-4o-mini", "cheap", "0.000239", "false", "hybrid, mixed", "none"]);
+  assert.deepEqual((await newestRow(page)).slice(1), ["gpt-4o-mini", "cheap", "0.000239", "false", "hybrid, structured", "none"]);
   assert.deepEqual(done.answers[0] && [done.answers[0].model, done.answers[0].tier, done.answers[0].cost_usd, done.answers[0].cached], ["gpt-4o-mini", "cheap", 0.0002391, false]);
   assert.equal(done.chart.trendlines.length, 1);
   assert.deepEqual(done.chart.fibonacci, [{ high: 265, low: 230 }]);

@@ -164,8 +164,9 @@ function ownerOf(ids: { user_id?: unknown; session_id?: unknown }): string {
 
 /**
  * Replays transcripts at `{url}/api/agent/stream`: a POST picks the first transcript whose
- * `request` equals the body (every field: two transcripts may share a query and differ in their
- * `session_id`; 404 `not_found` if none); `GET …/{stream_id}?user_id=…&session_id=…` with
+ * `request` fields all have the body's values (every field, not the query alone: two transcripts
+ * may share a query and differ in their `session_id`; the body may carry more, such as the demo
+ * page's `chart_context`; 404 `not_found` if none); `GET …/{stream_id}?user_id=…&session_id=…` with
  * `Last-Event-ID: N` replays the events after N. As the server does: a resume by another caller
  * than the one who started the stream is 404 `stream_not_found` like an unknown id, and a bad
  * `Last-Event-ID` is 422 `invalid_field` (docs/streaming.md).
@@ -189,7 +190,7 @@ export async function startReplayServer(transcripts: Transcript[], options: Repl
       const url = new URL(req.url ?? "/", "http://x");
       if (req.method === "POST" && url.pathname === "/api/agent/stream") {
         const body = JSON.parse(await readBody(req)) as Record<string, unknown>;
-        const t = transcripts.find((x) => sameJson(x.request, body));
+        const t = transcripts.find((x) => Object.entries(x.request).every(([k, v]) => sameJson(body[k], v)));
         if (!t) return sendJson(res, 404, errorBody("not_found", "no transcript for this request"));
         const streamId = `strm_${next++}`;
         streams.set(streamId, { t, owner: ownerOf(body) });
