@@ -11,8 +11,13 @@
 #   4. `npm pack`, installed into test/node_modules, then node --test: the package imported by name
 #      in node, the vectors again, types, a static page and Vite and webpack builds in headless
 #      Chromium, the stream client and command buffer (`./stream`) against the tests/sse/
-#      transcripts replayed through a fault proxy, the demo page (frontend-bindings/demo, built by
-#      Vite) in headless Chromium (writes docs/demo.png), and smoke runs of the bench runners.
+#      transcripts and the client's fixtures replayed through a fault proxy (stream.test.ts,
+#      buffer.test.ts), the stream client against a real `chartgate serve` + `chartgate-mock-openai`
+#      through the fault proxy (stream-server.test.ts), 1,000 streams in headless Chromium from the
+#      demo page served by a real `chartgate serve` through a proxy cutting at random points
+#      (stream-browser.test.ts, prints the exactly-once figure), the demo page (frontend-bindings/demo,
+#      built by Vite) in headless Chromium (demo.test.ts, writes docs/demo.png), and smoke runs of
+#      the bench runners.
 # Exits non-zero on any failure.
 #
 #   bash scripts/test-wasm.sh                 install what is missing, then test
@@ -194,7 +199,11 @@ INSTALLED="$BINDINGS/test/node_modules/@chartgate/chart-commands"
 rm -rf "$INSTALLED" && mkdir -p "$INSTALLED"
 tar -xzf "$PACK_DIR"/*.tgz -C "$INSTALLED" --strip-components=1
 
-step "TypeScript tests (node --test): node, types, package, stream client and buffer, Chromium page, demo page, Vite, webpack"
+step "chartgate and chartgate-mock-openai (debug), for the stream client's tests against the real server"
+cargo build -p chartgate-server -p chartgate-mock-openai --bin chartgate --bin chartgate-mock-openai
+export CHARTGATE_BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
+
+step "TypeScript tests (node --test): node, types, package, stream client and buffer (replayed and against the real server), Chromium page, 1,000 streams in Chromium, demo page, Vite, webpack"
 (cd "$BINDINGS/test" && rm -rf .out && npx tsc -p tsconfig.json)
 NODE_LOG="$(mktemp)"
 if ! (cd "$BINDINGS/test" && node --test --test-reporter=spec --test-concurrency=1 .out/ 2>&1 | tee "$NODE_LOG"); then

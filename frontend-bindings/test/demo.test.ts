@@ -6,7 +6,7 @@
  * area is not blank. Saves the scripted session's screenshot as docs/demo.png.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -50,7 +50,7 @@ interface DemoState {
   text: string;
   textUpdates: number;
   released: string[];
-  answers: { query: string; model?: string; tier?: string; cost_usd?: number; cached?: boolean; issues: unknown[] }[];
+  answers: { query: string; model?: string; tier?: string; cost_usd?: number; cached?: boolean; normalizer?: string; issues: unknown[] }[];
   chart: {
     symbol: string;
     timeframe: string;
@@ -64,6 +64,22 @@ interface DemoState {
 }
 
 const demo = (page: Page) => page.evaluate(() => (window as unknown as { __chartgate_demo: DemoState }).__chartgate_demo);
+
+/** The answers panel's newest row, cell by cell (query, model, tier, cost, cached, normalizer, issues). */
+const newestRow = (page: Page) => page.$$eval("#answers tr:first-child td", (tds) => tds.map((td) => td.textContent ?? ""));
+
+/** The connection indicator as the page shows it. */
+const indicator = (page: Page) => page.$eval("#connection", (el) => [(el as HTMLElement).dataset["state"], el.textContent]);
+
+/** Presses Tab from `from` until `id` has the focus (at most 10 times): the control is reachable by keyboard. */
+async function tabTo(page: Page, from: string, id: string): Promise<void> {
+  await page.focus(from);
+  for (let i = 0; i < 10; i++) {
+    await page.keyboard.press("Tab");
+    if ((await page.evaluate(() => document.activeElement?.id)) === id) return;
+  }
+  assert.fail(`#${id} is not reachable with Tab from ${from}`);
+}
 
 async function askAndWait(page: Page, query: string): Promise<void> {
   await page.fill("#query", query);
@@ -94,6 +110,11 @@ test("the demo page: progressive text, chart commands change the chart, no conso
   await page.waitForFunction(() => (window as unknown as { __chartgate_demo?: DemoState }).__chartgate_demo?.ready === true, null, { timeout: 30_000 });
   const initial = await demo(page);
   assert.equal(initial.chart.symbol, "AAPL");
+  assert.deepEqual(await indicator(page), ["idle", "idle"]);
+  // Nothing in the built page or its styles points off the origin (fonts, scripts, CDNs).
+  for (const f of ["index.html", ...readdirSync(join(outDir, "assets")).filter((x) => x.endsWith(".css")).map((x) => `assets/${x}`)]) {
+    assert.doesNotMatch(readFileSync(join(outDir, f), "utf8"), /(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}\/|@import|@font-face/i, f);
+  }
 
   // 1. A model answer held before its done: the text and the commands so far are on the page already.
   const levels = transcript("model-levels-trendline-fibonacci");
@@ -109,6 +130,8 @@ test("the demo page: progressive text, chart commands change the chart, no conso
   const mid = await demo(page);
   assert.equal(mid.busy, true, "the answer is still streaming");
   assert.equal(mid.connection, "open");
+  assert.deepEqual(await indicator(page), ["open", "open"]);
+  assert.deepEqual((await newestRow(page)).slice(1), ["gpt-4o-mini", "cheap", "…", "false", "…", "none"], "metadata's model and tier before done");
   assert.ok(mid.textUpdates >= 5, `text rendered ${mid.textUpdates} times while streaming`);
   assert.match((await page.textContent("#answer")) ?? "", /^TSLA has been ranging .*251\.6\.$/);
   assert.equal(mid.answers[0]?.model, "gpt-4o-mini");
@@ -123,6 +146,8 @@ test("the demo page: progressive text, chart commands change the chart, no conso
   await page.waitForFunction(() => (window as unknown as { __chartgate_demo: DemoState }).__chartgate_demo.busy === false, null, { timeout: 30_000 });
   const done = await demo(page);
   assert.equal(done.connection, "closed");
+  assert.deepEqual(await indicator(page), ["closed", "closed"]);
+  assert.deepEqual((await newestRow(page)).slice(1), ["gpt-4o-mini", "cheap", "0.000239", "false", "hybrid, structured", "none"]);
   assert.deepEqual(done.answers[0] && [done.answers[0].model, done.answers[0].tier, done.answers[0].cost_usd, done.answers[0].cached], ["gpt-4o-mini", "cheap", 0.0002391, false]);
   assert.equal(done.chart.trendlines.length, 1);
   assert.deepEqual(done.chart.fibonacci, [{ high: 265, low: 230 }]);
@@ -149,7 +174,25 @@ test("the demo page: progressive text, chart commands change the chart, no conso
   await askAndWait(page, transcript("upstream-timeout").request.query);
   const failed = await demo(page);
   assert.deepEqual(failed.chart, third.chart);
-  assert.match((await page.textContent("#answers")) ?? "", /upstream_timeout/);
+  assert.match((await newestRow(page)).at(-1) ?? "", /^error upstream_timeout/);
+
+  // 4b. The flags, toggled from the keyboard: core normalizes the next answer structured-first.
+  await tabTo(page, "#query", "flag-structured");
+  await page.keyboard.press("Space");
+  assert.equal(await page.isChecked("#flag-structured"), true);
+  await tabTo(page, "#flag-structured", "flag-objects");
+  await page.keyboard.press("Space");
+  assert.equal(await page.isChecked("#flag-objects"), true);
+  await askAndWait(page, transcript("fast-path-load-timeframe-indicator").request.query);
+  const flagged = await demo(page);
+  assert.match(flagged.answers[0]?.normalizer ?? "", /^structured_first, /);
+  assert.match((await newestRow(page))[5] ?? "", /^structured_first, /);
+  assert.equal(flagged.chart.symbol, "NVDA");
+  for (const id of ["#flag-structured", "#flag-objects"]) {
+    await page.focus(id);
+    await page.keyboard.press("Space");
+    assert.equal(await page.isChecked(id), false);
+  }
 
   // 5. The levels answer again, for the screenshot: TSLA with its support, resistance, trendline and Fibonacci.
   await askAndWait(page, levels.request.query);

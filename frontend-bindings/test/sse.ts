@@ -27,6 +27,8 @@ export interface TranscriptEvent {
 
 export interface Transcript {
   name: string;
+  /** The directory it was read from (`sseDir` or `handDir`). */
+  dir: string;
   description: string;
   request: Record<string, unknown> & { query: string };
   events: TranscriptEvent[];
@@ -40,7 +42,7 @@ export function loadTranscripts(dirs = [handDir, sseDir]): Transcript[] {
       .sort()
       .map((f) => {
         const t = JSON.parse(readFileSync(join(dir, f), "utf8")) as Omit<Transcript, "name">;
-        return { ...t, name: f.slice(0, -".json".length) };
+        return { ...t, name: f.slice(0, -".json".length), dir };
       }),
   );
 }
@@ -139,14 +141,38 @@ function closer(server: Server): () => Promise<void> {
     });
 }
 
+/** JSON equality of two parsed values (object keys in any order). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
 /**
- * Replays transcripts at `{url}/api/agent/stream`: a POST picks the transcript whose
- * `request.query` equals the body's `query` (404 `not_found` if none); `GET …/{stream_id}` with
- * `Last-Event-ID: N` replays the events after N (404 `stream_not_found`, 422 `invalid_field`
- * as docs/streaming.md says).
+ * Who may resume a stream, as the server decides it (docs/streaming.md, "Resume"): the same
+ * `user_id`, else the same `session_id` (the POST's body; the resume GET's query parameters),
+ * else the client address (always loopback here).
+ */
+function ownerOf(ids: { user_id?: unknown; session_id?: unknown }): string {
+  if (typeof ids.user_id === "string" && ids.user_id) return `user:${ids.user_id}`;
+  if (typeof ids.session_id === "string" && ids.session_id) return `session:${ids.session_id}`;
+  return "address";
+}
+
+/**
+ * Replays transcripts at `{url}/api/agent/stream`: a POST picks the first transcript whose
+ * `request` fields all have the body's values (every field, not the query alone: two transcripts
+ * may share a query and differ in their `session_id`; the body may carry more, such as the demo
+ * page's `chart_context`; 404 `not_found` if none); `GET …/{stream_id}?user_id=…&session_id=…` with
+ * `Last-Event-ID: N` replays the events after N. As the server does: a resume by another caller
+ * than the one who started the stream is 404 `stream_not_found` like an unknown id, and a bad
+ * `Last-Event-ID` is 422 `invalid_field` (docs/streaming.md).
  */
 export async function startReplayServer(transcripts: Transcript[], options: ReplayOptions = {}): Promise<Listening> {
-  const streams = new Map<string, Transcript>();
+  const streams = new Map<string, { t: Transcript; owner: string }>();
   let next = 1;
   const stream = async (res: ServerResponse, t: Transcript, streamId: string, after: number) => {
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
@@ -163,18 +189,20 @@ export async function startReplayServer(transcripts: Transcript[], options: Repl
     void (async () => {
       const url = new URL(req.url ?? "/", "http://x");
       if (req.method === "POST" && url.pathname === "/api/agent/stream") {
-        const body = JSON.parse(await readBody(req)) as { query?: string };
-        const t = transcripts.find((x) => x.request.query === body.query);
-        if (!t) return sendJson(res, 404, errorBody("not_found", "no transcript for this query"));
+        const body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+        const t = transcripts.find((x) => Object.entries(x.request).every(([k, v]) => sameJson(body[k], v)));
+        if (!t) return sendJson(res, 404, errorBody("not_found", "no transcript for this request"));
         const streamId = `strm_${next++}`;
-        streams.set(streamId, t);
+        streams.set(streamId, { t, owner: ownerOf(body) });
         return stream(res, t, streamId, 0);
       }
       const m = /^\/api\/agent\/stream\/([^/]+)$/.exec(url.pathname);
       if (req.method === "GET" && m) {
         const streamId = decodeURIComponent(m[1]!);
-        const t = streams.get(streamId);
-        if (!t) return sendJson(res, 404, errorBody("stream_not_found", "no such stream"));
+        const held = streams.get(streamId);
+        const caller = ownerOf({ user_id: url.searchParams.get("user_id"), session_id: url.searchParams.get("session_id") });
+        if (!held || held.owner !== caller) return sendJson(res, 404, errorBody("stream_not_found", "no such stream"));
+        const { t } = held;
         const header = req.headers["last-event-id"];
         const last = header === undefined ? 0 : Number(header);
         const maxId = t.events.at(-1)?.id ?? 0;
@@ -201,7 +229,15 @@ export type Fault =
   /** Forwards, then destroys the connection right after the `events`-th event (0: before the first). */
   | { kind: "cut"; events: number }
   /** Forwards `events` events, then holds the connection open (no more bytes) until the test ends. */
-  | { kind: "stall"; events: number };
+  | { kind: "stall"; events: number }
+  /**
+   * Forwards the response's status and headers, then `bytes` bytes of its body (anywhere:
+   * mid-line, mid-event), then ends the connection without the body's end. Past the body's end
+   * it is a pass.
+   */
+  | { kind: "cutAt"; bytes: number }
+  /** Destroys the client's connection without an answer (the request never reaches upstream). */
+  | { kind: "reset" };
 
 export interface Seen {
   method: string;
@@ -230,6 +266,7 @@ export async function startFaultProxy(upstream: string, plan: (n: number, seen: 
       const s: Seen = { method: req.method ?? "", path: req.url ?? "", lastEventId: typeof header === "string" ? header : undefined, body };
       seen.push(s);
       const fault = plan(seen.length - 1, s);
+      if (fault.kind === "reset") return void req.socket.destroy();
       if (fault.kind === "status") {
         return sendJson(res, fault.status, errorBody(fault.code, "injected by the test"), fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) });
       }
@@ -246,8 +283,24 @@ export async function startFaultProxy(upstream: string, plan: (n: number, seen: 
           upRes.destroy();
           // A cut: what was written is delivered, then the connection ends without the chunked
           // body's terminator (the client sees a premature close). A stall: nothing more, ever.
-          if (fault.kind === "cut") res.socket?.end();
+          if (fault.kind === "cut" || fault.kind === "cutAt") res.socket?.end();
         };
+        // Byte for byte (the page's scripts and wasm pass through here too).
+        if (fault.kind === "pass") return void upRes.pipe(res);
+        if (fault.kind === "cutAt") {
+          let budget = fault.bytes;
+          if (budget <= 0) return stop();
+          upRes.on("data", (chunk: Buffer) => {
+            if (stopped) return;
+            res.write(chunk.subarray(0, budget));
+            budget -= chunk.length;
+            if (budget <= 0) stop();
+          });
+          upRes.on("end", () => {
+            if (!stopped) res.end();
+          });
+          return;
+        }
         if (limit === 0) return stop();
         upRes.setEncoding("utf8");
         upRes.on("data", (chunk: string) => {

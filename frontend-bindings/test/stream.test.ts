@@ -1,12 +1,10 @@
 /**
  * The stream client (`@chartgate/chart-commands/stream`, the packed package) against the
- * `tests/sse/` transcripts, replayed by a local server behind a fault proxy: every event exactly
+ * transcripts the server records (`tests/sse/`) and the client's own fixtures
+ * (`test/transcripts/`), replayed by a local server behind a fault proxy: every event exactly
  * once and in order across drops at every event boundary, 5xx/429 retried with capped full-jitter
  * backoff, other 4xx not retried, abort mid-stream and mid-backoff, invalid commands surfaced as
- * issues.
- *
- * Set CHARTGATE_STREAM_UPSTREAM to a real server's base URL (`http://127.0.0.1:PORT`, running with
- * the mock model the transcripts describe) to run the same drop tests through the proxy against it.
+ * issues. The same client against a real `chartgate serve`: stream-server.test.ts.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -22,21 +20,34 @@ import {
   type Seen,
   type Transcript,
   handDir,
+  sseDir,
 } from "./sse.js";
 
-// The client fixtures only: replaying the server-recorded transcripts of tests/sse/ through this
-// suite fails on their ids and on resume URLs that carry the caller's query (not yet fixed, see
-// the stop-18 closing note).
-const transcripts = loadTranscripts([handDir]);
+// Both sets: what the server records and the client's fixtures. Two of them may ask the same
+// request (the fixture and the recording of "show me NVDA on the weekly with RSI"), so each
+// transcript's own tests replay it from a server that holds it alone.
+const transcripts = loadTranscripts([sseDir, handDir]);
 let replay: Listening;
 let upstream: string;
+const alone = new Map<string, Listening>();
+
+/** A replay server holding only `t`. */
+async function replayOf(t: Transcript): Promise<string> {
+  let server = alone.get(t.name);
+  if (!server) {
+    server = await startReplayServer([t]);
+    alone.set(t.name, server);
+  }
+  return server.url;
+}
 
 before(async () => {
-  replay = await startReplayServer(transcripts);
-  upstream = process.env["CHARTGATE_STREAM_UPSTREAM"] ?? replay.url;
+  replay = await startReplayServer(loadTranscripts());
+  upstream = replay.url;
 });
 after(async () => {
   await replay.close();
+  for (const s of alone.values()) await s.close();
 });
 
 /** No waiting in tests: backoff delays are recorded, not slept. */
@@ -52,8 +63,8 @@ async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[
   return out;
 }
 
-async function withProxy<T>(plan: (n: number, seen: Seen) => Fault, f: (proxy: FaultProxy) => Promise<T>): Promise<T> {
-  const proxy = await startFaultProxy(upstream, plan);
+async function withProxy<T>(plan: (n: number, seen: Seen) => Fault, f: (proxy: FaultProxy) => Promise<T>, to = upstream): Promise<T> {
+  const proxy = await startFaultProxy(to, plan);
   try {
     return await f(proxy);
   } finally {
@@ -63,6 +74,20 @@ async function withProxy<T>(plan: (n: number, seen: Seen) => Fault, f: (proxy: F
 
 const answerIds = (events: StreamEvent[]) => events.flatMap((e) => (e.type === "connection" ? [] : [e.id]));
 const states = (events: StreamEvent[]) => events.flatMap((e) => (e.type === "connection" ? [e.state] : []));
+
+/**
+ * The resume URL's path the client must use: the stream's id from `metadata`, and the caller's
+ * `user_id`/`session_id` as query parameters (only the caller who started a stream may resume
+ * it: docs/streaming.md, "Resume").
+ */
+function resumePath(events: StreamEvent[], t: Transcript): string {
+  const meta = events.find((e) => e.type === "metadata");
+  assert.ok(meta?.type === "metadata");
+  const q = new URLSearchParams();
+  if (typeof t.request["user_id"] === "string") q.set("user_id", t.request["user_id"]);
+  if (typeof t.request["session_id"] === "string") q.set("session_id", t.request["session_id"]);
+  return `/api/agent/stream/${meta.stream_id}${q.size > 0 ? `?${q}` : ""}`;
+}
 
 /** `actual` has every field of `expected` with the same value (objects recursively, arrays exactly). */
 function assertSubset(actual: unknown, expected: unknown, path = "data"): void {
@@ -96,7 +121,8 @@ function assertMatches(events: StreamEvent[], t: Transcript): void {
 
 test("the transcripts are consistent with core: each structured command is its own legacy string", async () => {
   const { normalizeChartCommandPayload } = await import("@chartgate/chart-commands");
-  assert.ok(transcripts.length >= 4, `only ${transcripts.length} transcripts`);
+  assert.ok(transcripts.filter((t) => t.dir === sseDir).length >= 6, "the server's recorded transcripts");
+  assert.ok(transcripts.filter((t) => t.dir === handDir).length >= 4, "the client's fixtures");
   for (const t of transcripts) {
     assert.equal(t.events[0]?.data["type"], "metadata", `${t.name}: metadata first`);
     const last = t.events.at(-1)?.data["type"];
@@ -114,7 +140,7 @@ test("the transcripts are consistent with core: each structured command is its o
 describe("every transcript", () => {
   for (const t of transcripts) {
     test(`${t.name}: replayed in order, exactly once, connecting → open → closed`, async () => {
-      const events = await withProxy(() => ({ kind: "pass" }), (proxy) => collect(streamAsk(`${proxy.url}/api/agent/stream`, t.request)));
+      const events = await withProxy(() => ({ kind: "pass" }), (proxy) => collect(streamAsk(`${proxy.url}/api/agent/stream`, t.request)), await replayOf(t));
       assertMatches(events, t);
       assert.deepEqual(states(events), ["connecting", "open", "closed"]);
     });
@@ -128,6 +154,7 @@ describe("every transcript", () => {
             events: await collect(streamAsk(`${proxy.url}/api/agent/stream`, t.request, { retry: { sleep: recordingSleep(delays) } })),
             seen: proxy.seen,
           }),
+          await replayOf(t),
         );
         assertMatches(events, t);
         assert.deepEqual(states(events), ["connecting", "open", "reconnecting", "open", "closed"], `cut after ${k}`);
@@ -137,7 +164,7 @@ describe("every transcript", () => {
           assert.equal(seen[1]!.method, "POST");
         } else {
           assert.equal(seen[1]!.method, "GET");
-          assert.match(seen[1]!.path, /^\/api\/agent\/stream\/[^/?]+$/);
+          assert.equal(seen[1]!.path, resumePath(events, t), `cut after ${k}`);
           assert.equal(seen[1]!.lastEventId, String(k));
         }
         assert.equal(delays.length, 1);
@@ -152,6 +179,7 @@ describe("every transcript", () => {
           events: await collect(streamAsk(`${proxy.url}/api/agent/stream`, t.request, { retry: { attempts: 2, sleep: recordingSleep([]) } })),
           seen: proxy.seen,
         }),
+        await replayOf(t),
       );
       assertMatches(events, t);
       // Progress resets the attempt count, so two attempts suffice for any number of drops.

@@ -4,7 +4,8 @@
  * as it arrives and its chart commands reach the chart through `ChartCommandBuffer` (at once, or
  * following the voice when "Speak answers" is on and the browser can speak).
  *
- * `window.__chartgate_demo` exposes the page's state for tests and curious readers.
+ * `window.__chartgate_demo` exposes the page's state for tests and curious readers, and
+ * `window.__chartgate_stream` the package's `streamAsk`.
  */
 import { init } from "@chartgate/chart-commands";
 import type { Command, Issue } from "@chartgate/chart-commands";
@@ -17,6 +18,8 @@ interface AnswerRow {
   tier?: string;
   cost_usd?: number;
   cached?: boolean;
+  /** How core normalized `done` under the page's flags: its `mode` and `source`. */
+  normalizer?: string;
   error?: string;
   issues: Issue[];
 }
@@ -58,6 +61,9 @@ const state: DemoState = {
   released: [],
 };
 (window as unknown as { __chartgate_demo: DemoState }).__chartgate_demo = state;
+// The package's stream client as this page bundles it, for tests that drive many streams
+// through the page's own origin (test/stream-browser.test.ts) and for the curious, in the console.
+(window as unknown as { __chartgate_stream: typeof streamAsk }).__chartgate_stream = streamAsk;
 
 const chart = new DemoChart($("chart"));
 // The API is same-origin (`chartgate serve`); `?api=URL` points the page elsewhere (e.g. `vite dev`).
@@ -87,7 +93,7 @@ function renderAnswers(): void {
       const tr = document.createElement("tr");
       const issues = a.issues.map((i) => `${i.severity} ${i.code} at ${JSON.stringify(i.path)}: ${i.message}`);
       if (a.error) issues.unshift(`error ${a.error}`);
-      for (const text of [a.query, a.model ?? "…", a.tier ?? "…", a.cost_usd === undefined ? "…" : a.cost_usd.toFixed(6), a.cached === undefined ? "…" : String(a.cached), issues.join("\n") || "none"]) {
+      for (const text of [a.query, a.model ?? "…", a.tier ?? "…", a.cost_usd === undefined ? "…" : a.cost_usd.toFixed(6), a.cached === undefined ? "…" : String(a.cached), a.normalizer ?? "…", issues.join("\n") || "none"]) {
         const td = document.createElement("td");
         td.textContent = text;
         td.style.whiteSpace = "pre-wrap";
@@ -173,7 +179,7 @@ async function ask(text: string): Promise<void> {
           row.issues.push(...e.issues);
           break;
         case "done":
-          Object.assign(row, { model: e.model, tier: e.tier, cached: e.cached, cost_usd: e.cost_usd });
+          Object.assign(row, { model: e.model, tier: e.tier, cached: e.cached, cost_usd: e.cost_usd, normalizer: `${e.normalized.mode}, ${e.normalized.source}` });
           state.text = e.text;
           answerEl.textContent = e.text;
           break;
