@@ -77,9 +77,12 @@ async function start(bin: string, args: string[], env: Record<string, string>, p
   };
 }
 
-/** `chartgate serve --bind 127.0.0.1:0` with `env` (`CHARTGATE_…` settings, docs/config.md). */
+/** `chartgate serve --bind 127.0.0.1:0` with `env` (`CHARTGATE_…` settings, docs/config.md), anonymous rate limit off. */
 export function startChartgate(env: Record<string, string> = {}): Promise<Process> {
-  return start(binary("chartgate"), ["serve", "--bind", "127.0.0.1:0"], env, /http:\/\/127\.0\.0\.1:\d+/);
+  // Every test client is one anonymous loopback address: the anonymous rate limit is off unless a
+  // test sets it (the limits themselves are tested in server/tests/rate_limits.rs).
+  const limits = { CHARTGATE_RATE_LIMITS__ANONYMOUS__PER_MINUTE: "0" };
+  return start(binary("chartgate"), ["serve", "--bind", "127.0.0.1:0"], { ...limits, ...env }, /http:\/\/127\.0\.0\.1:\d+/);
 }
 
 /** `chartgate-mock-openai` on a free port; `url` ends with `/v1` (what `CHARTGATE_OPENAI_BASE_URL` takes). */
