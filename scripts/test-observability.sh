@@ -162,6 +162,15 @@ mutate cost chartgate.rules.yml 'projected_day > 600' 'projected_day > 500'
 mutate tool-calls chartgate.rules.yml 'rate5m > 0.1 and job:chart_tool_calls' 'rate5m > 0.3 and job:chart_tool_calls'
 mutate tool-calls recording.rules.yml 'outcome!="valid"' 'outcome="invalid"'
 mutate ledger chartgate.rules.yml 'outcome="error"}[5m]) > 0' 'outcome="error"}[5m]) > 1'
+mutate sse-resume chartgate.rules.yml 'job:sse_resumes:rate5m > 0.2' 'job:sse_resumes:rate5m > 0.6'
+mutate sse-resume recording.rules.yml 'outcome=~"not_found|unavailable"' 'outcome="unavailable"'
+mutate prompt-cache chartgate.rules.yml 'job:prompt_cache_hit_ratio:rate5m < 0.2' 'job:prompt_cache_hit_ratio:rate5m < 0.05'
+mutate prompt-cache recording.rules.yml 'prompt_cache_requests_total{job="chartgate", tier="memory"}' 'prompt_cache_requests_total{job="chartgate"}'
+mutate budget recording.rules.yml 'max by (job) (budget_spend_usd' 'sum by (job) (budget_spend_usd'
+mutate budget chartgate.rules.yml 'used_ratio > 0.8' 'used_ratio > 0.9'
+mutate budget chartgate.rules.yml 'budget_refusals_total{job="chartgate", scope="global"}' 'budget_refusals_total{job="chartgate"}'
+mutate redis-auth chartgate.rules.yml 'outcome="error"}[5m])) > 0' 'outcome="error"}[5m])) >= 0'
+mutate redis-auth chartgate.rules.yml 'reason="lookup_error"}[5m])) > 0' 'reason!="lookup_error"}[5m])) > 0'
 mut_pids=()
 for m in "${MUTANTS[@]}"; do
   promtool test rules "${m%%|*}" >"${m%%|*}.out" 2>&1 &

@@ -94,6 +94,8 @@ const OTHER = [
   ['chartgate-performance', 'Performance'],
   ['chartgate-cost', 'Cost'],
   ['chartgate-routing', 'Routing'],
+  ['chartgate-streaming', 'Streaming'],
+  ['chartgate-cache', 'Cache'],
 ];
 
 /** A whole dashboard: variables, links to the others, panels laid out on the 24-column grid. */
@@ -203,6 +205,10 @@ const overview = dashboard({
     panel({ kind: 'stat', w: 6, h: 5, title: 'Ledger write errors, last hour', unit: 'none', description: 'Ledger rows lost to SQLite write errors in the last hour: spend that was not recorded. Anything above 0 pages (ChartgateLedgerWriteErrors).', targets: [[`sum(increase(ledger_writes_total${sel('outcome="error"')}[1h]))`, 'errors']], thresholds: thresholds([1, 'red']) }),
     panel({ kind: 'stat', w: 6, h: 5, title: 'Legacy command share', unit: 'percentunit', description: 'Legacy command strings sent per structured command. Every answer carries both unless PREFER_STRUCTURED_CHART_COMMANDS is on for its caller, so this is 100% with the flag at 0 and falls to (100 - rollout)% as it rolls out (docs/PHASE_1_ROLLOUT_PLAN.md).', targets: [[`sum(rate(chart_commands_emitted_total${sel('shape="legacy"')}[${RI}])) / sum(rate(chart_commands_emitted_total${sel('shape="structured"')}[${RI}]))`, 'legacy per structured']] }),
     panel({ kind: 'stat', w: 6, h: 5, title: 'Rejected tool calls', unit: 'percentunit', description: 'Share of model chart_commands tool calls that core rejected (invalid or unknown tool). ChartgateToolCallsRejected fires above 10% for 15 minutes.', targets: [[`sum(rate(chart_tool_calls_total${sel('outcome!="valid"')}[${RI}])) / sum(rate(chart_tool_calls_total${sel()}[${RI}]))`, 'rejected']], thresholds: thresholds([0.05, 'yellow'], [0.1, 'red']) }),
+    panel({ kind: 'stat', w: 6, h: 5, title: 'Active streams', unit: 'none', description: 'SSE connections open now, new streams and resumes (Streaming dashboard: time to first byte, chunk gaps, resumes, stream errors).', targets: [[`sum(sse_connections_active${sel()})`, 'streams']] }),
+    panel({ kind: 'stat', w: 6, h: 5, title: 'Failed resume share', unit: 'percentunit', description: 'Share of stream resumes answered not_found or unavailable (Streaming dashboard). ChartgateSseResumeFailures fires above 20% for 10 minutes.', targets: [[`sum(rate(sse_resumes_total${sel('outcome=~"not_found|unavailable"')}[${RI}])) / sum(rate(sse_resumes_total${sel()}[${RI}]))`, 'failed']], thresholds: thresholds([0.05, 'yellow'], [0.2, 'red']) }),
+    panel({ kind: 'stat', w: 6, h: 5, title: 'Prompt cache hit ratio', unit: 'percentunit', description: 'Lookups answered by any cache tier, per lookup (every lookup starts in memory). Cache dashboard: per tier. ChartgatePromptCacheHitRatioLow fires below 20% for 30 minutes.', targets: [[`sum(rate(prompt_cache_requests_total${sel('outcome="hit"')}[${RI}])) / sum(rate(prompt_cache_requests_total${sel('tier="memory"')}[${RI}]))`, 'hit ratio']], thresholds: { mode: 'absolute', steps: [{ color: 'red', value: null }, { color: 'yellow', value: 0.2 }, { color: 'green', value: 0.4 }] } }),
+    panel({ kind: 'stat', w: 6, h: 5, title: 'Global daily budget used', unit: 'percentunit', description: 'Today\'s settled spend over the global daily limit (0 when no limit is set). ChartgateBudgetBurn fires above 80% for 5 minutes; at 100% every model ask is refused with budget_exceeded (Cost dashboard).', targets: [[`max(budget_spend_usd${sel('scope="global", window="day"')}) / max(budget_limit_usd${sel('scope="global", window="day"')})`, 'used']], thresholds: thresholds([0.8, 'yellow'], [0.95, 'red']) }),
     panel({ w: 24, title: 'Requests by status', unit: 'reqps', description: 'Requests per second by HTTP status (except /metrics): a quick read of traffic and failures together.', targets: [[`sum by (status) (rate(http_requests_total${sel('route!="/metrics"')}[${RI}]))`, '{{status}}']] }),
   ],
 });
@@ -222,13 +228,16 @@ const performance = dashboard({
     panel({ title: 'Gateway overhead', unit: 's', description: 'Time an answer spent in the gateway itself: total latency minus the time waiting on upstream calls (the whole latency for offline answers). p50 and p99 by route.', targets: [0.5, 0.99].map((q) => [quantile(q, 'gateway_overhead_seconds', ['route']), `p${q * 100} {{route}}`]) }),
     panel({ title: 'Upstream latency by model', unit: 's', description: 'p50 and p99 of one upstream attempt per model, failures included (llm.timeout_ms bounds it).', targets: [0.5, 0.99].map((q) => [quantile(q, 'openai_request_duration_seconds', ['model']), `p${q * 100} {{model}}`]) }),
     panel({ title: 'Routing decision time', unit: 's', description: 'p99 of the routing decision itself (understanding excluded); microseconds when healthy.', targets: [[quantile(0.99, 'model_routing_duration_seconds', []), 'p99']] }),
+    row('Authentication and rate limits'),
+    panel({ title: 'Authentication failures by reason', unit: 'ops', description: 'Requests refused by authentication per second: malformed, unknown_key, anonymous_denied, missing_admin_key, not_admin, admin_disabled, and lookup_error (the key store failed: ChartgateAuthLookupErrors pages). A jump in unknown_key is a leaked or revoked key still in use, or a scan.', targets: [[rate('auth_failures_total', '', 'reason'), '{{reason}}']] }),
+    panel({ title: 'Rate-limit refusals by tier and limit', unit: 'ops', description: 'Requests answered 429 rate_limited per second, by the caller\'s tier and by what ran out: key (an API key\'s own limit) or address (an anonymous client address).', targets: [[rate('rate_limit_refusals_total', '', 'tier, by'), '{{tier}} by {{by}}']] }),
   ],
 });
 
 const cost = dashboard({
   uid: 'chartgate-cost',
   title: 'chartgate / Cost',
-  description: 'What do model calls cost, which models and intents spend it, and how many tokens go through?',
+  description: 'What do model calls cost, which models and intents spend it, how many tokens go through, and how close are the budgets to their limits?',
   panels: [
     panel({ kind: 'stat', w: 8, h: 5, title: 'Spend in the selected range', unit: 'currencyUSD', description: 'Total model spend over the dashboard\'s time range, from the configured price table ([prices]).', targets: [[`sum(increase(openai_cost_usd_total${sel()}[$__range]))`, 'USD']] }),
     panel({ kind: 'stat', w: 8, h: 5, title: 'Spend, last hour', unit: 'currencyUSD', description: 'Spend over the last hour. ChartgateApiCostHigh fires above 50 USD for 15 minutes.', targets: [[`sum(increase(openai_cost_usd_total${sel()}[1h]))`, 'USD']], thresholds: thresholds([25, 'yellow'], [50, 'red']) }),
@@ -238,6 +247,14 @@ const cost = dashboard({
     panel({ title: 'Tokens per second by model and kind', unit: 'short', description: 'Prompt, completion and cached tokens per second by model (cached is a subset of prompt).', targets: [[rate('openai_tokens_total', '', 'model, kind'), '{{model}} {{kind}}']] }),
     panel({ title: 'Cached share of prompt tokens', unit: 'percentunit', description: 'Cached prompt tokens as a share of prompt tokens, by model: what the provider\'s prompt cache saves (cached input is billed at cached_input).', targets: [[`${rate('openai_tokens_total', 'kind="cached"', 'model')} / ${rate('openai_tokens_total', 'kind="prompt"', 'model')}`, '{{model}}']], min: 0 }),
     panel({ w: 24, title: 'Average cost per model answer', unit: 'currencyUSD', description: 'Spend divided by answers, by model: a price change, longer prompts or a chattier model show here first.', targets: [[`${rate('openai_cost_usd_total', '', 'model')} / ${rate('model_selections_total', 'model!="offline"', 'model')}`, '{{model}}']] }),
+    row('Budgets'),
+    panel({ title: 'Global budget used', unit: 'percentunit', description: 'Settled spend in the current UTC window over the global limit, per window (hour, day). 0 when no limit is set (the limit is +Inf). ChartgateBudgetBurn fires when the day is above 80% for 5 minutes; at 100% model asks are refused.', targets: [[`max by (window) (budget_spend_usd${sel('scope="global"')}) / max by (window) (budget_limit_usd${sel('scope="global"')})`, '{{window}}']], thresholds: thresholds([0.8, 'yellow'], [1, 'red']), min: 0 }),
+    panel({ title: 'Spend in the current window by tier', unit: 'currencyUSD', description: 'Settled spend of all callers of each tier in the current UTC hour or day (a tier\'s limit applies to each caller, so compare a single caller in GET /api/budget). Drops to 0 when the window resets.', targets: [[`max by (scope, window) (budget_spend_usd${sel('scope!="global"')})`, '{{scope}} {{window}}']] }),
+    panel({ title: 'Budget limits', unit: 'currencyUSD', description: 'The configured limit per caller of each tier, and the global daily limit (no line when unlimited: +Inf).', targets: [[`max by (scope, window) (budget_limit_usd${sel()})`, '{{scope}} {{window}}']] }),
+    panel({ title: 'Reserved by calls in progress', unit: 'currencyUSD', description: 'USD held for model calls in progress (their worst case until they settle). A value that stays up with no traffic is a reservation that was never settled.', targets: [[`sum(budget_reserved_usd${sel()})`, 'reserved']] }),
+    panel({ title: 'Budget refusals by scope', unit: 'ops', description: 'Asks refused per second with 429 budget_exceeded, by the budget that refused: a caller tier, or global (every model ask refused).', targets: [[rate('budget_refusals_total', '', 'scope'), '{{scope}}']] }),
+    panel({ title: 'Budget downgrades', unit: 'ops', description: 'Asks moved per second to a cheaper tier because the caller could not afford the routed one (routing reason budget).', targets: [[`sum(rate(budget_downgrades_total${sel()}[${RI}]))`, 'downgrades']] }),
+    panel({ w: 24, title: 'Budget alert deliveries by kind and outcome', unit: 'ops', description: 'Budget alert delivery attempts per second: webhook or slack; ok, retry, failed (the last attempt failed) or dropped (the queue was full). failed or dropped means an owner was not told about a budget.', targets: [[rate('alert_deliveries_total', '', 'kind, outcome'), '{{kind}} {{outcome}}']] }),
   ],
 });
 
@@ -263,7 +280,53 @@ const routing = dashboard({
   ],
 });
 
-const DASHBOARDS = { overview, performance, cost, routing };
+const streaming = dashboard({
+  uid: 'chartgate-streaming',
+  title: 'chartgate / Streaming',
+  description: 'How do streamed answers (POST /api/agent/stream) behave: how many are open, how fast the first byte and the first chart command arrive, how smooth the chunks are, whether resumes work, and why streams fail?',
+  panels: [
+    panel({ kind: 'stat', w: 6, h: 5, title: 'Active streams', unit: 'none', description: 'SSE connections open now (new streams and resumes); stream.max_concurrent bounds it, above it clients get 503 too_many_streams.', targets: [[`sum(sse_connections_active${sel()})`, 'open']] }),
+    panel({ kind: 'stat', w: 6, h: 5, title: 'Streams held for resume', unit: 'none', description: 'Streams kept in memory for resume, running and finished (finished ones are kept for the resume window).', targets: [[`sum(sse_streams_held${sel()})`, 'held']] }),
+    panel({ kind: 'stat', w: 6, h: 5, title: 'Bytes held for resume', unit: 'bytes', description: 'Serialized events kept in memory for resume; bounded by the stream memory limit.', targets: [[`sum(sse_held_bytes${sel()})`, 'bytes']] }),
+    panel({ kind: 'stat', w: 6, h: 5, title: 'Failed resume share', unit: 'percentunit', description: 'Resumes answered not_found or unavailable, per resume. ChartgateSseResumeFailures fires above 20% (with at least 0.05 resume/s) for 10 minutes.', targets: [[`sum(rate(sse_resumes_total${sel('outcome=~"not_found|unavailable"')}[${RI}])) / sum(rate(sse_resumes_total${sel()}[${RI}]))`, 'failed']], thresholds: thresholds([0.05, 'yellow'], [0.2, 'red']) }),
+    row('Latency'),
+    panel({ title: 'Time to first byte', unit: 's', description: 'p50, p90, p99 from the request to the first content event of a streamed answer.', targets: [0.5, 0.9, 0.99].map((q) => [quantile(q, 'sse_ttfb_seconds', []), `p${q * 100}`]) }),
+    panel({ title: 'Time to first chart command', unit: 's', description: 'p50, p90, p99 from the request to the first chart_command event (core\'s own commands come before any model work; model commands as soon as their JSON element is complete).', targets: [0.5, 0.9, 0.99].map((q) => [quantile(q, 'sse_first_command_seconds', []), `p${q * 100}`]) }),
+    panel({ title: 'Gap between content chunks', unit: 's', description: 'p50 and p99 of the time between consecutive content events: a high p99 is a model that stalls mid-answer (stream.upstream_idle_timeout_ms ends it).', targets: [0.5, 0.99].map((q) => [quantile(q, 'sse_chunk_interval_seconds', []), `p${q * 100}`]) }),
+    panel({ title: 'Stream overhead in the gateway', unit: 's', description: 'p50 and p99 of the time a streamed answer spent in the gateway itself (gateway_overhead_seconds for the stream route).', targets: [0.5, 0.99].map((q) => [quantile(q, 'gateway_overhead_seconds', [], 'route="/api/agent/stream"'), `p${q * 100}`]) }),
+    row('Outcomes'),
+    panel({ title: 'Streams ended by outcome', unit: 'ops', description: 'SSE connections ended per second: done, error (the terminal error event was written) or client_gone (the client left before it; the answer still settles).', targets: [[rate('sse_streams_total', '', 'outcome'), '{{outcome}}']] }),
+    panel({ title: 'Stream errors by code', unit: 'ops', description: 'Streamed answers ended with an error event per second by code (upstream_error, upstream_timeout, upstream_unavailable, stream_limit, interrupted), and too_many_streams refusals.', targets: [[rate('sse_stream_errors_total', '', 'code'), '{{code}}']] }),
+    panel({ title: 'Resumes by outcome', unit: 'ops', description: 'Resume requests (GET /api/agent/stream/{id} with Last-Event-ID) per second: ok, not_found (unknown, expired or another caller\'s), bad_last_event_id, unavailable (Redis down for a stream of another replica).', targets: [[rate('sse_resumes_total', '', 'outcome'), '{{outcome}}']] }),
+    panel({ title: 'Events written by type', unit: 'ops', description: 'SSE events written per second by type (a resume writes them again).', targets: [[rate('sse_events_total', '', 'type'), '{{type}}']] }),
+    row('Redis'),
+    panel({ w: 24, title: 'Redis operations by operation and outcome', unit: 'ops', description: 'Redis operations per second (stream_mirror, stream_read, ping, and the budget\'s reserve and settle) by outcome. error = down, unreachable or slower than redis.timeout_ms; ChartgateRedisErrors fires on any for 5 minutes.', targets: [[rate('redis_operations_total', '', 'op, outcome'), '{{op}} {{outcome}}']] }),
+  ],
+});
+
+const cache = dashboard({
+  uid: 'chartgate-cache',
+  title: 'chartgate / Cache',
+  description: 'Does the prompt cache save model calls: hit ratio per tier, what it holds, what it evicts, what it saves in USD, how fast and how reliably each tier answers?',
+  panels: [
+    panel({ kind: 'stat', w: 8, h: 5, title: 'Hit ratio, all tiers', unit: 'percentunit', description: 'Lookups answered by any tier per lookup (every lookup starts in memory, so memory\'s hits, misses and errors count the lookups). ChartgatePromptCacheHitRatioLow fires below 20% for 30 minutes.', targets: [[`sum(rate(prompt_cache_requests_total${sel('outcome="hit"')}[${RI}])) / sum(rate(prompt_cache_requests_total${sel('tier="memory"')}[${RI}]))`, 'hit ratio']], thresholds: { mode: 'absolute', steps: [{ color: 'red', value: null }, { color: 'yellow', value: 0.2 }, { color: 'green', value: 0.4 }] } }),
+    panel({ kind: 'stat', w: 8, h: 5, title: 'Saved in the selected range', unit: 'currencyUSD', description: 'What the answers served from the cache or shared by single flight cost when they were made, over the dashboard\'s range.', targets: [[`sum(increase(prompt_cache_saved_usd_total${sel()}[$__range]))`, 'USD']] }),
+    panel({ kind: 'stat', w: 8, h: 5, title: 'Errors in the selected range', unit: 'none', description: 'Tier failures over the dashboard\'s range (unreachable, slow, unwritable, corrupt). ChartgatePromptCacheErrors fires on any for 5 minutes.', targets: [[`sum(increase(prompt_cache_errors_total${sel()}[$__range]))`, 'errors']], thresholds: thresholds([1, 'red']) }),
+    row('Lookups'),
+    panel({ title: 'Hit ratio per tier', unit: 'percentunit', description: 'Hits per lookup in each tier. A tier is asked only after the faster ones missed, so sqlite\'s and redis\'s ratios are of memory\'s misses.', targets: [[`${rate('prompt_cache_requests_total', 'outcome="hit"', 'tier')} / ${rate('prompt_cache_requests_total', '', 'tier')}`, '{{tier}}']], min: 0 }),
+    panel({ title: 'Lookups by tier and outcome', unit: 'ops', description: 'Lookups per second by tier and outcome: hit, miss, error.', targets: [[rate('prompt_cache_requests_total', '', 'tier, outcome'), '{{tier}} {{outcome}}']] }),
+    panel({ title: 'Lookup latency per tier', unit: 's', description: 'p50 and p99 of one lookup in one tier.', targets: [0.5, 0.99].map((q) => [quantile(q, 'prompt_cache_lookup_duration_seconds', ['tier']), `p${q * 100} {{tier}}`]) }),
+    panel({ title: 'Errors by tier', unit: 'ops', description: 'Tier failures per second: unreachable, slower than its timeout, unwritable (a failed write batch, a full write queue), a corrupt entry, a tier that could not start. Lookups go on to the next tier or the model.', targets: [[rate('prompt_cache_errors_total', '', 'tier'), '{{tier}}']] }),
+    row('Contents and savings'),
+    panel({ title: 'Entries per tier', unit: 'short', description: 'Entries held by each tier on this instance (redis is shared by every replica and reads 0 here).', targets: [[`sum by (tier) (prompt_cache_entries${sel()})`, '{{tier}}']] }),
+    panel({ title: 'Bytes per tier', unit: 'bytes', description: 'Bytes held: memory\'s weighed entries, sqlite\'s stored bodies (redis reads 0, see entries).', targets: [[`sum by (tier) (prompt_cache_bytes${sel()})`, '{{tier}}']] }),
+    panel({ title: 'Evictions by tier and reason', unit: 'ops', description: 'Entries removed per second: expired, size (over a bound, least recently used first), explicit (admin delete or purge), replaced. Many size evictions with a low hit ratio: the bound is too small.', targets: [[rate('prompt_cache_evictions_total', '', 'tier, reason'), '{{tier}} {{reason}}']] }),
+    panel({ title: 'Saved per hour', unit: 'currencyUSD', description: 'USD saved per hour at the current pace, from cache hits and answers shared by single flight.', targets: [[`sum(rate(prompt_cache_saved_usd_total${sel()}[${RI}])) * 3600`, 'USD/hour']] }),
+    panel({ w: 24, title: 'Single-flight waiters', unit: 'ops', description: 'Requests per second that followed an identical answer already running instead of calling the model.', targets: [[`sum(rate(prompt_cache_singleflight_waiters_total${sel()}[${RI}]))`, 'waiters']] }),
+  ],
+});
+
+const DASHBOARDS = { overview, performance, cost, routing, streaming, cache };
 
 const check = process.argv.includes('--check');
 let drift = 0;
