@@ -90,6 +90,7 @@ struct RawConfig {
     stream: crate::stream::RawStreamConfig,
     redis: crate::redis::RawRedisConfig,
     auth: RawAuth,
+    cache: crate::cache::config::RawCacheConfig,
 }
 
 #[derive(Deserialize)]
@@ -414,6 +415,7 @@ pub struct Config {
     pub stream: crate::stream::StreamConfig,
     pub redis: crate::redis::RedisConfig,
     pub auth: AuthConfig,
+    pub cache: crate::cache::config::CacheConfig,
 }
 
 /// Callers: API keys (in the store) and the admin key.
@@ -939,6 +941,8 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
         .map_err(|(key, message)| ConfigError::invalid(key, message))?;
     let redis = crate::redis::RedisConfig::try_from(raw.redis)
         .map_err(|(key, message)| ConfigError::invalid(key, message))?;
+    let cache = crate::cache::config::CacheConfig::try_from(raw.cache)
+        .map_err(|(key, message)| ConfigError::invalid(key, message))?;
     if raw.llm.max_completion_tokens == 0 {
         return Err(ConfigError::invalid(
             "llm.max_completion_tokens",
@@ -1175,6 +1179,7 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
         },
         stream,
         redis,
+        cache,
     })
 }
 

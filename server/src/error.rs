@@ -58,6 +58,8 @@ pub enum ErrorCode {
     Interrupted,
     /// A stream held by another replica cannot be read: Redis does not answer.
     StreamStoreUnavailable,
+    /// A cache tier did not answer an admin request (delete, purge, listing).
+    CacheUnavailable,
     /// A bug: a broken invariant or a task that died.
     Internal,
 }
@@ -87,6 +89,7 @@ impl ErrorCode {
             ErrorCode::StreamLimit => "stream_limit",
             ErrorCode::Interrupted => "interrupted",
             ErrorCode::StreamStoreUnavailable => "stream_store_unavailable",
+            ErrorCode::CacheUnavailable => "cache_unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -112,7 +115,8 @@ impl ErrorCode {
             | ErrorCode::NotReady
             | ErrorCode::TooManyStreams
             | ErrorCode::Interrupted
-            | ErrorCode::StreamStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            | ErrorCode::StreamStoreUnavailable
+            | ErrorCode::CacheUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -50,6 +50,8 @@ pub struct Inner {
     pub streams: StreamRegistry,
     /// The shared Redis tier, when `redis.url` is set.
     pub redis: Option<crate::redis::Redis>,
+    /// The prompt/response cache (memory, SQLite, Redis).
+    pub cache: crate::cache::Cache,
     /// Every answer's task; graceful shutdown waits for them (`drain`).
     pub tasks: tokio_util::task::TaskTracker,
     pub understand: Understander,
@@ -68,12 +70,20 @@ impl Deref for AppState {
 pub struct StateBuilder {
     config: Config,
     understand: Understander,
+    clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl StateBuilder {
     /// Replaces request understanding (tests only need this to force an intent).
     pub fn understander(mut self, f: Understander) -> StateBuilder {
         self.understand = f;
+        self
+    }
+
+    /// Replaces the wall clock of what expires by the calendar (cache entries): tests move a
+    /// `ManualClock` instead of sleeping.
+    pub fn clock(mut self, clock: Arc<dyn crate::clock::Clock>) -> StateBuilder {
+        self.clock = clock;
         self
     }
 
@@ -106,6 +116,24 @@ impl StateBuilder {
         let breakers = Breakers::new(config.routing.breaker, &models, now);
         let streams = StreamRegistry::new(config.stream);
         let redis = crate::redis::Redis::new(&config.redis, metrics.clone());
+        let cache = {
+            let (cfg, store_path, redis, registry, clock, prompt) = (
+                config.cache.clone(),
+                config.store.path.clone(),
+                redis.clone(),
+                metrics.registry().clone(),
+                self.clock,
+                config.llm.system_prompt.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                crate::cache::Cache::open(cfg, &store_path, redis, &registry, clock, &prompt)
+            })
+            .await
+            .map_err(|e| StartupError::Store {
+                path: "cache".into(),
+                source: StoreError::Task(e.to_string()),
+            })?
+        };
         let state = AppState(Arc::new(Inner {
             config,
             metrics,
@@ -115,6 +143,7 @@ impl StateBuilder {
             breakers,
             streams,
             redis,
+            cache,
             tasks: tokio_util::task::TaskTracker::new(),
             understand: self.understand,
             ids: IdGenerator::new(),
@@ -136,6 +165,7 @@ impl AppState {
         StateBuilder {
             config,
             understand: chartgate_core::understand,
+            clock: Arc::new(crate::clock::SystemClock),
         }
     }
 
@@ -180,6 +210,12 @@ impl AppState {
                 running = self.tasks.len(),
                 "answers still running at the shutdown deadline"
             );
+        }
+        if tokio::time::timeout_at(until, self.cache.flush())
+            .await
+            .is_err()
+        {
+            tracing::error!("the cache did not flush within the shutdown deadline");
         }
         if tokio::time::timeout_at(until, self.ledger.flush())
             .await

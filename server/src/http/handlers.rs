@@ -56,13 +56,16 @@ pub async fn ask(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
     caller: Caller,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<Response, AppError> {
     let input = ask_input(&state, caller, body)?;
-    let out = pipeline::ask(&state, input, request_id).await?;
+    let (out, cache) =
+        pipeline::ask(&state, input, request_id, super::cache::control(&headers)).await?;
     let upstream = out.upstream;
     let mut res = Json(out).into_response();
     res.extensions_mut().insert(UpstreamTime(upstream));
+    super::cache::set_header(&mut res, cache);
     Ok(res)
 }
 
@@ -72,12 +75,15 @@ pub async fn stream(
     RequestId(request_id): RequestId,
     PeerAddr(addr): PeerAddr,
     caller: Caller,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<Response, AppError> {
     let input = ask_input(&state, caller, body)?;
     let owner = pipeline::owner_of(&input, addr);
-    let started =
-        pipeline::start(&state, input, request_id, owner, Delivery::Streamed).map_err(|e| {
+    let control = super::cache::control(&headers);
+    let started = pipeline::start(&state, input, request_id, owner, Delivery::Streamed, control)
+        .await
+        .map_err(|e| {
             state
                 .metrics
                 .sse_stream_errors
@@ -85,7 +91,9 @@ pub async fn stream(
                 .inc();
             AppError::new(ErrorCode::TooManyStreams, e.to_string()).with_retry_after(1)
         })?;
-    Ok(sse_response(&state, started.log, 0))
+    let mut res = sse_response(&state, started.log, 0);
+    super::cache::set_header(&mut res, started.cache);
+    Ok(res)
 }
 
 /// `GET /api/agent/stream/{stream_id}` with `Last-Event-ID`: replays the events after it, then

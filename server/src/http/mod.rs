@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod cache;
 pub mod cors;
 pub mod demo;
 pub mod extract;
@@ -18,7 +19,7 @@ pub mod wire;
 
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 /// The header carrying the request id on every response (always the server's own id); a
@@ -44,6 +45,10 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(handlers::health))
         .route("/ready", get(handlers::ready))
         .route("/metrics", get(handlers::metrics))
+        .route("/api/cache/stats", get(cache::stats))
+        .route("/api/cache/entries", get(cache::entries))
+        .route("/api/cache/entries/{key}", delete(cache::delete_entry))
+        .route("/api/cache", delete(cache::purge))
         .merge(demo::routes(&state))
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .route_layer(axum::middleware::from_fn(middleware::record_route))

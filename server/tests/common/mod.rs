@@ -39,13 +39,32 @@ impl TestServer {
     }
 
     /// Same, with request understanding replaced.
-    pub async fn start_with(mut config: Config, understander: Option<Understander>) -> TestServer {
+    pub async fn start_with(config: Config, understander: Option<Understander>) -> TestServer {
+        TestServer::start_full(config, understander, None).await
+    }
+
+    /// Same, with the calendar clock (cache expiry) replaced.
+    pub async fn start_with_clock(
+        config: Config,
+        clock: std::sync::Arc<dyn chartgate_server::clock::Clock>,
+    ) -> TestServer {
+        TestServer::start_full(config, None, Some(clock)).await
+    }
+
+    async fn start_full(
+        mut config: Config,
+        understander: Option<Understander>,
+        clock: Option<std::sync::Arc<dyn chartgate_server::clock::Clock>>,
+    ) -> TestServer {
         chartgate_server::llm::openai::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         config.store.path = dir.path().join("data").join("chartgate.sqlite3");
         let mut builder = AppState::builder(config);
         if let Some(u) = understander {
             builder = builder.understander(u);
+        }
+        if let Some(c) = clock {
+            builder = builder.clock(c);
         }
         let state = bounded(builder.build()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
