@@ -1,7 +1,8 @@
 //! Replays a query log (`tests/load/querylog.jsonl`, made by `tests/load/querylog.py`) through a
 //! real server on loopback against the mock model, and reports the cache's hit ratio per intent
-//! and overall, and the cost saved: once with the default keys (price questions keyed by core's
-//! understanding) and once with every intent keyed by its text.
+//! and overall, and the cost saved: with the default keys (price questions keyed by core's
+//! understanding), with every intent keyed by its text, and (the log's ceiling) with every
+//! answer kept for the whole day.
 //!
 //! The cache's clock is set to each line's timestamp before it is sent, so expiry follows the
 //! log's trading day (6.5 hours replayed in seconds) with the configured `ttl_seconds`.
@@ -43,8 +44,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     chartgate_server::llm::openai::install_crypto_provider();
     let mock = MockServer::start("127.0.0.1:0".parse()?, MockConfig::default()).await?;
     println!("{} lines from {path}", lines.len());
-    for mode in ["understanding", "text"] {
-        replay(&mock, &lines, mode).await?;
+    for (mode, day) in [("understanding", false), ("text", false), ("understanding", true)] {
+        replay(&mock, &lines, mode, day).await?;
     }
     Ok(())
 }
@@ -53,14 +54,22 @@ async fn replay(
     mock: &MockServer,
     lines: &[Value],
     price_key: &str,
+    a_day: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let mut c = Config::defaults();
     c.llm.provider = ProviderKind::OpenAi;
     c.llm.base_url = mock.base_url();
     c.store.path = dir.path().join("chartgate.sqlite3");
-    let raw: chartgate_server::cache::config::RawCacheConfig =
-        toml::from_str(&format!("[intents.price_only]\nkey = \"{price_key}\""))?;
+    let mut cache_toml = format!("[intents.price_only]\nkey = \"{price_key}\"\n");
+    if a_day {
+        // Every answer kept all day: the log's own repetition, the ceiling of any TTL.
+        cache_toml.push_str("ttl_seconds = 86400\n");
+        for i in ["chart_command", "technical_analysis", "news_summary", "market_overview", "general_query"] {
+            cache_toml.push_str(&format!("[intents.{i}]\nttl_seconds = 86400\n"));
+        }
+    }
+    let raw: chartgate_server::cache::config::RawCacheConfig = toml::from_str(&cache_toml)?;
     c.cache = raw.try_into().map_err(|(k, m)| format!("{k}: {m}"))?;
     let clock = Arc::new(ManualClock::starting_now());
     let state = AppState::builder(c).clock(clock.clone()).build().await?;
@@ -104,7 +113,11 @@ async fn replay(
     let saved = state.cache.metrics.saved_usd.get();
     let _ = stop.send(());
     let _ = server.await;
-    println!("\nprice_only keyed by {price_key} ({:.1} s):", took.as_secs_f64());
+    println!(
+        "\nprice_only keyed by {price_key}, {} ({:.1} s):",
+        if a_day { "every TTL one day" } else { "default TTLs" },
+        took.as_secs_f64()
+    );
     println!(
         "{:<20} {:>8} {:>10} {:>8} {:>10} {:>12}",
         "intent", "requests", "cacheable", "hits", "hit/all", "hit/cacheable"

@@ -37,6 +37,7 @@ async fn upstream_calls(m: &MockServer) -> u64 {
 
 fn config(m: &MockServer) -> Config {
     let mut c = model_config(m);
+    c.cache.enabled = true;
     c.auth.admin_key = Some(Secret::new(ADMIN.to_owned()));
     c.server.conn.max_connections_per_address = 256;
     c.server.conn.max_connections = 512;

@@ -167,7 +167,10 @@ mod tests {
             content: "hi".into(),
         }];
         assert_ne!(a, parts(KeyKind::Text, "Explain RSI", &h).key("gpt-4o"));
-        assert_ne!(a, parts(KeyKind::Understanding, "Explain RSI", &[]).key("gpt-4o"));
+        // An understanding without commands falls back to the text; with one it is its own key.
+        assert_eq!(a, parts(KeyKind::Understanding, "Explain RSI", &[]).key("gpt-4o"));
+        let t = parts(KeyKind::Text, "TSLA price", &[]).key("gpt-4o");
+        assert_ne!(t, parts(KeyKind::Understanding, "TSLA price", &[]).key("gpt-4o"));
     }
 
     #[test]

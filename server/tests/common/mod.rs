@@ -144,6 +144,9 @@ pub fn model_config(mock: &MockServer) -> Config {
     c.llm.base_url = mock.base_url();
     c.llm.timeout = Duration::from_secs(10);
     c.routing.fast_path = false;
+    // Tests that repeat a question expect the model to answer each time; the cache's own tests
+    // (`cache.rs`) turn it back on.
+    c.cache.enabled = false;
     let t = &mut c.routing.intent_tiers;
     for slot in [
         &mut t.chart_command,
