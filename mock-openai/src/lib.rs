@@ -482,7 +482,11 @@ fn stream_response(
     if let Some(r) = &b.refusal {
         events.push(chunk(id, model, json!({"refusal": r}), None));
     }
-    let text = if b.refusal.is_some() { "" } else { b.text.as_str() };
+    let text = if b.refusal.is_some() {
+        ""
+    } else {
+        b.text.as_str()
+    };
     let text_pieces: Vec<String> = match b.fragment_chars {
         Some(n) => pieces(text, n),
         None => text.split_inclusive(' ').map(str::to_owned).collect(),

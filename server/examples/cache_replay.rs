@@ -31,11 +31,16 @@ struct Tally {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let path = args
-        .get(1)
-        .cloned()
-        .unwrap_or_else(|| format!("{}/../tests/load/querylog.jsonl", env!("CARGO_MANIFEST_DIR")));
-    let limit: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
+    let path = args.get(1).cloned().unwrap_or_else(|| {
+        format!(
+            "{}/../tests/load/querylog.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    });
+    let limit: usize = args
+        .get(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(usize::MAX);
     let lines: Vec<Value> = std::fs::read_to_string(&path)?
         .lines()
         .take(limit)
@@ -44,7 +49,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     chartgate_server::llm::openai::install_crypto_provider();
     let mock = MockServer::start("127.0.0.1:0".parse()?, MockConfig::default()).await?;
     println!("{} lines from {path}", lines.len());
-    for (mode, day) in [("understanding", false), ("text", false), ("understanding", true)] {
+    for (mode, day) in [
+        ("understanding", false),
+        ("text", false),
+        ("understanding", true),
+    ] {
         replay(&mock, &lines, mode, day).await?;
     }
     Ok(())
@@ -65,7 +74,13 @@ async fn replay(
     if a_day {
         // Every answer kept all day: the log's own repetition, the ceiling of any TTL.
         cache_toml.push_str("ttl_seconds = 86400\n");
-        for i in ["chart_command", "technical_analysis", "news_summary", "market_overview", "general_query"] {
+        for i in [
+            "chart_command",
+            "technical_analysis",
+            "news_summary",
+            "market_overview",
+            "general_query",
+        ] {
             cache_toml.push_str(&format!("[intents.{i}]\nttl_seconds = 86400\n"));
         }
     }
@@ -115,7 +130,11 @@ async fn replay(
     let _ = server.await;
     println!(
         "\nprice_only keyed by {price_key}, {} ({:.1} s):",
-        if a_day { "every TTL one day" } else { "default TTLs" },
+        if a_day {
+            "every TTL one day"
+        } else {
+            "default TTLs"
+        },
         took.as_secs_f64()
     );
     println!(

@@ -100,7 +100,10 @@ async fn a_repeat_is_a_memory_hit_that_costs_nothing_and_the_ledger_records_the_
     assert_eq!(upstream_calls(&m).await, 1);
     let metrics = s.metrics().await;
     assert_eq!(
-        sample(&metrics, "prompt_cache_requests_total{outcome=\"hit\",tier=\"memory\"}"),
+        sample(
+            &metrics,
+            "prompt_cache_requests_total{outcome=\"hit\",tier=\"memory\"}"
+        ),
         1.0
     );
     assert!((sample(&metrics, "prompt_cache_saved_usd_total") - cost).abs() < 1e-12);
@@ -203,7 +206,11 @@ async fn errors_refusals_odd_finishes_dropped_tool_calls_and_broken_streams_are_
         let (st1, x1, v1) = ask(&s, &q).await;
         let (st2, x2, v2) = ask(&s, &q).await;
         if st1 == 200 {
-            assert_eq!((x1.as_str(), x2.as_str()), ("MISS", "MISS"), "{what}: {v1} {v2}");
+            assert_eq!(
+                (x1.as_str(), x2.as_str()),
+                ("MISS", "MISS"),
+                "{what}: {v1} {v2}"
+            );
         } else {
             assert_eq!((st1, st2), (502, 502), "{what}: {v1} {v2}");
         }
@@ -284,9 +291,18 @@ async fn a_failing_leader_wakes_every_waiter_with_its_error_at_once() {
         assert_eq!(v["error"]["code"], "upstream_error", "{v}");
     }
     // One leader walked the chain (one call per model); nobody waited past it.
-    let chain = s.state.config.models.chain(chartgate_server::routing::ModelTier::Cheap).len()
+    let chain = s
+        .state
+        .config
+        .models
+        .chain(chartgate_server::routing::ModelTier::Cheap)
+        .len()
         .max(1) as u64;
-    assert!(upstream_calls(&m).await <= chain * 2, "{}", upstream_calls(&m).await);
+    assert!(
+        upstream_calls(&m).await <= chain * 2,
+        "{}",
+        upstream_calls(&m).await
+    );
     assert!(t0.elapsed() < Duration::from_secs(10));
     assert!(s.state.cache.flights.is_empty());
 }
@@ -310,7 +326,10 @@ async fn a_locked_sqlite_file_fails_no_request_and_is_counted() {
     let metrics = s.metrics().await;
     assert!(sample(&metrics, "prompt_cache_errors_total{tier=\"sqlite\"}") >= 1.0);
     // The memory tier still answers.
-    assert_eq!(ask(&s, "what is a moving average crossover 0").await.1, "HIT-memory");
+    assert_eq!(
+        ask(&s, "what is a moving average crossover 0").await.1,
+        "HIT-memory"
+    );
     locker.execute_batch("ROLLBACK").unwrap();
 }
 
@@ -410,7 +429,10 @@ async fn admin(
     let r = bounded(req.send()).await.unwrap();
     let st = r.status().as_u16();
     let text = bounded(r.text()).await.unwrap();
-    (st, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        st,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 #[tokio::test]
@@ -423,9 +445,17 @@ async fn admin_endpoints_need_the_admin_key_and_manage_every_tier() {
     s.state.cache.flush().await;
     for path in ["/api/cache/stats", "/api/cache/entries"] {
         assert_eq!(admin(&s, Method::GET, path, None).await.0, 401);
-        assert_eq!(admin(&s, Method::GET, path, Some("not-the-key")).await.0, 403);
+        assert_eq!(
+            admin(&s, Method::GET, path, Some("not-the-key")).await.0,
+            403
+        );
     }
-    assert_eq!(admin(&s, Method::DELETE, "/api/cache", Some("nope")).await.0, 403);
+    assert_eq!(
+        admin(&s, Method::DELETE, "/api/cache", Some("nope"))
+            .await
+            .0,
+        403
+    );
     let (st, stats) = admin(&s, Method::GET, "/api/cache/stats", Some(ADMIN)).await;
     assert_eq!(st, 200, "{stats}");
     assert_eq!(stats["tiers"][0]["tier"], "memory");
@@ -454,7 +484,13 @@ async fn admin_endpoints_need_the_admin_key_and_manage_every_tier() {
         assert!((400..500).contains(&st), "{bad}: {st}");
     }
     for bad in ["limit=0", "limit=100000", "cursor=..", "limit=x", "bogus=1"] {
-        let (st, _) = admin(&s, Method::GET, &format!("/api/cache/entries?{bad}"), Some(ADMIN)).await;
+        let (st, _) = admin(
+            &s,
+            Method::GET,
+            &format!("/api/cache/entries?{bad}"),
+            Some(ADMIN),
+        )
+        .await;
         assert_eq!(st, 422, "{bad}");
     }
     let path = format!("/api/cache/entries/{key}");
@@ -462,10 +498,18 @@ async fn admin_endpoints_need_the_admin_key_and_manage_every_tier() {
     assert_eq!(admin(&s, Method::DELETE, &path, Some(ADMIN)).await.0, 404);
     assert_eq!(ask(&s, "what is implied volatility").await.1, "MISS");
     assert_eq!(
-        admin(&s, Method::DELETE, "/api/cache?intent=weather", Some(ADMIN)).await.0,
+        admin(&s, Method::DELETE, "/api/cache?intent=weather", Some(ADMIN))
+            .await
+            .0,
         422
     );
-    let (st, v) = admin(&s, Method::DELETE, "/api/cache?intent=educational", Some(ADMIN)).await;
+    let (st, v) = admin(
+        &s,
+        Method::DELETE,
+        "/api/cache?intent=educational",
+        Some(ADMIN),
+    )
+    .await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(ask(&s, "what is implied volatility").await.1, "MISS");
     let (st, _) = admin(&s, Method::DELETE, "/api/cache", Some(ADMIN)).await;

@@ -83,7 +83,10 @@ async fn what_one_replica_stores_is_a_hit_on_another() {
     // The Redis write leaves the request path: wait (bounded) until it landed.
     let t = Instant::now();
     while cache_keys(redis.port) == 0 {
-        assert!(t.elapsed() < Duration::from_secs(10), "never stored in redis");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "never stored in redis"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -232,13 +232,24 @@ mod tests {
         let c = parse("[intents.educational]\nttl_seconds = 0\nkey = \"understanding\"").unwrap();
         assert_eq!(c.policy(Intent::Educational).ttl, Duration::ZERO);
         assert_eq!(c.policy(Intent::Educational).key, KeyKind::Understanding);
-        assert_eq!(c.policy(Intent::PriceOnly), default_policy(Intent::PriceOnly));
-        assert_eq!(parse("[intents.weather]\nttl_seconds = 1").unwrap_err().0, "cache.intents.weather");
         assert_eq!(
-            parse("[intents.price_only]\nkey = \"symbol\"").unwrap_err().0,
+            c.policy(Intent::PriceOnly),
+            default_policy(Intent::PriceOnly)
+        );
+        assert_eq!(
+            parse("[intents.weather]\nttl_seconds = 1").unwrap_err().0,
+            "cache.intents.weather"
+        );
+        assert_eq!(
+            parse("[intents.price_only]\nkey = \"symbol\"")
+                .unwrap_err()
+                .0,
             "cache.intents.price_only.key"
         );
-        assert_eq!(parse("memory_max_bytes = 0").unwrap_err().0, "cache.memory_max_bytes");
+        assert_eq!(
+            parse("memory_max_bytes = 0").unwrap_err().0,
+            "cache.memory_max_bytes"
+        );
         assert!(toml::from_str::<RawCacheConfig>("tll = 3").is_err());
     }
 }

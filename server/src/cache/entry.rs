@@ -82,7 +82,9 @@ mod tests {
             tier: "mid".into(),
             text: "RSI is…".into(),
             events: vec![
-                Recorded::Content { text: "RSI ".into() },
+                Recorded::Content {
+                    text: "RSI ".into(),
+                },
                 Recorded::Command {
                     legacy: "LOAD:TSLA".into(),
                 },

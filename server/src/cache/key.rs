@@ -92,7 +92,11 @@ impl KeyParts {
             field(&mut b, "content", normalize(&t.content).as_bytes());
         }
         if let Some(c) = i.chart_context {
-            field(&mut b, "symbol", c.symbol.as_deref().unwrap_or("").as_bytes());
+            field(
+                &mut b,
+                "symbol",
+                c.symbol.as_deref().unwrap_or("").as_bytes(),
+            );
             field(
                 &mut b,
                 "timeframe",
@@ -103,11 +107,7 @@ impl KeyParts {
         field(&mut b, "tools", i.tool_schema_version.as_bytes());
         let temperature = i.temperature.map_or(String::new(), |t| t.to_string());
         field(&mut b, "temperature", temperature.as_bytes());
-        field(
-            &mut b,
-            "max_tokens",
-            &i.max_completion_tokens.to_be_bytes(),
-        );
+        field(&mut b, "max_tokens", &i.max_completion_tokens.to_be_bytes());
         KeyParts { material: b }
     }
 
@@ -159,18 +159,30 @@ mod tests {
         let a = parts(KeyKind::Text, "Explain RSI", &[]).key("gpt-4o");
         assert_eq!(a.len(), 64);
         assert!(is_key(&a));
-        assert_eq!(a, parts(KeyKind::Text, " explain   rsi ", &[]).key("gpt-4o"));
+        assert_eq!(
+            a,
+            parts(KeyKind::Text, " explain   rsi ", &[]).key("gpt-4o")
+        );
         assert_ne!(a, parts(KeyKind::Text, "Explain MACD", &[]).key("gpt-4o"));
-        assert_ne!(a, parts(KeyKind::Text, "Explain RSI", &[]).key("gpt-4o-mini"));
+        assert_ne!(
+            a,
+            parts(KeyKind::Text, "Explain RSI", &[]).key("gpt-4o-mini")
+        );
         let h = [Turn {
             role: Role::User,
             content: "hi".into(),
         }];
         assert_ne!(a, parts(KeyKind::Text, "Explain RSI", &h).key("gpt-4o"));
         // An understanding without commands falls back to the text; with one it is its own key.
-        assert_eq!(a, parts(KeyKind::Understanding, "Explain RSI", &[]).key("gpt-4o"));
+        assert_eq!(
+            a,
+            parts(KeyKind::Understanding, "Explain RSI", &[]).key("gpt-4o")
+        );
         let t = parts(KeyKind::Text, "TSLA price", &[]).key("gpt-4o");
-        assert_ne!(t, parts(KeyKind::Understanding, "TSLA price", &[]).key("gpt-4o"));
+        assert_ne!(
+            t,
+            parts(KeyKind::Understanding, "TSLA price", &[]).key("gpt-4o")
+        );
     }
 
     #[test]
@@ -188,7 +200,13 @@ mod tests {
 
     #[test]
     fn hostile_strings_are_not_keys() {
-        for s in ["", "../etc/passwd", &"g".repeat(64), &"A".repeat(64), &"a".repeat(65)] {
+        for s in [
+            "",
+            "../etc/passwd",
+            &"g".repeat(64),
+            &"A".repeat(64),
+            &"a".repeat(65),
+        ] {
             assert!(!is_key(s), "{s}");
         }
     }

@@ -1,7 +1,9 @@
 //! The cache's metric families, registered on the state's registry and prefilled for every known
 //! label set so each is in the first scrape (`docs/metrics.md`).
 
-use prometheus::{Counter, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts};
+use prometheus::{
+    Counter, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+};
 
 /// The tiers, in lookup order.
 pub const TIERS: [&str; 3] = ["memory", "sqlite", "redis"];

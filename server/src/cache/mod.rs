@@ -167,8 +167,8 @@ impl Cache {
         let shared = redis
             .filter(|_| config.enabled)
             .map(|r| Shared::new(r, config.redis_timeout, metrics.clone()));
-        let schema = serde_json::to_string(&chartgate_core::chart_command_schema())
-            .unwrap_or_default();
+        let schema =
+            serde_json::to_string(&chartgate_core::chart_command_schema()).unwrap_or_default();
         Cache {
             memory,
             sqlite,
@@ -373,7 +373,12 @@ impl Cache {
             };
             let evictions = metrics::EVICTION_REASONS
                 .iter()
-                .map(|r| (*r, self.metrics.evictions.with_label_values(&[tier, r]).get()))
+                .map(|r| {
+                    (
+                        *r,
+                        self.metrics.evictions.with_label_values(&[tier, r]).get(),
+                    )
+                })
                 .collect();
             out.push(TierStats {
                 tier,

@@ -32,7 +32,9 @@ pub struct Flight {
 impl Drop for Flight {
     fn drop(&mut self) {
         if let Some(map) = self.flights.upgrade() {
-            let mut g = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut g = map
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if g.get(&self.key).is_some_and(|l| Arc::ptr_eq(l, &self.log)) {
                 g.remove(&self.key);
             }

@@ -144,7 +144,10 @@ impl Sqlite {
                 None
             }
             Err(_) => {
-                tracing::warn!(timeout_ms = self.timeout.as_millis() as u64, "cache sqlite read timed out");
+                tracing::warn!(
+                    timeout_ms = self.timeout.as_millis() as u64,
+                    "cache sqlite read timed out"
+                );
                 self.error();
                 None
             }
@@ -208,7 +211,10 @@ impl Sqlite {
         if !self.send(Msg::Delete(key.to_owned(), ack)) {
             return None;
         }
-        tokio::time::timeout(Duration::from_secs(5), done).await.ok()?.ok()
+        tokio::time::timeout(Duration::from_secs(5), done)
+            .await
+            .ok()?
+            .ok()
     }
 
     /// Deletes every entry (of `intent`); how many (`None`: the tier failed).
@@ -217,7 +223,10 @@ impl Sqlite {
         if !self.send(Msg::Purge(intent.map(str::to_owned), ack)) {
             return None;
         }
-        tokio::time::timeout(Duration::from_secs(5), done).await.ok()?.ok()
+        tokio::time::timeout(Duration::from_secs(5), done)
+            .await
+            .ok()?
+            .ok()
     }
 
     /// Waits until every write queued before is committed (bounded).
@@ -263,7 +272,12 @@ fn totals(c: &Connection) -> rusqlite::Result<(u64, u64)> {
     c.query_row(
         "SELECT count(*), coalesce(sum(size), 0) FROM entries",
         [],
-        |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get::<_, i64>(1)?.max(0) as u64)),
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?.max(0) as u64,
+                r.get::<_, i64>(1)?.max(0) as u64,
+            ))
+        },
     )
 }
 
@@ -299,7 +313,9 @@ fn writer_loop(
             }
         }
         let now = clock.now_ms();
-        let changed = batch.iter().any(|m| !matches!(m, Msg::Touch(..) | Msg::Flush(_)));
+        let changed = batch
+            .iter()
+            .any(|m| !matches!(m, Msg::Touch(..) | Msg::Flush(_)));
         let mut acks: Vec<Box<dyn FnOnce(bool)>> = Vec::new();
         let result = (|| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
@@ -335,7 +351,9 @@ fn writer_loop(
                     Msg::Purge(intent, ack) => {
                         let n = match &intent {
                             None => tx.execute("DELETE FROM entries", [])?,
-                            Some(i) => tx.execute("DELETE FROM entries WHERE intent = ?1", params![i])?,
+                            Some(i) => {
+                                tx.execute("DELETE FROM entries WHERE intent = ?1", params![i])?
+                            }
                         } as u64;
                         metrics
                             .evictions
@@ -371,12 +389,7 @@ fn writer_loop(
 }
 
 /// Over a bound: expired entries go first, then the least recently used.
-fn enforce(
-    c: &Connection,
-    b: Bounds,
-    now: i64,
-    metrics: &CacheMetrics,
-) -> rusqlite::Result<()> {
+fn enforce(c: &Connection, b: Bounds, now: i64, metrics: &CacheMetrics) -> rusqlite::Result<()> {
     let (n, bytes) = totals(c)?;
     if n <= b.max_entries && bytes <= b.max_bytes {
         return Ok(());

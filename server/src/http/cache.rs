@@ -116,9 +116,7 @@ pub async fn entries(
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                AppError::invalid_field(format!("limit: expected 1 to {MAX_LIMIT}"))
-            })?,
+            .ok_or_else(|| AppError::invalid_field(format!("limit: expected 1 to {MAX_LIMIT}")))?,
     };
     let cursor = match q.cursor {
         None => None,
@@ -129,11 +127,7 @@ pub async fn entries(
             ))
         }
     };
-    let rows = state
-        .cache
-        .list(limit, cursor)
-        .await
-        .map_err(unavailable)?;
+    let rows = state.cache.list(limit, cursor).await.map_err(unavailable)?;
     let next = (rows.len() == limit)
         .then(|| rows.last().map(|r| r.key.clone()))
         .flatten();

@@ -81,16 +81,23 @@ pub async fn stream(
     let input = ask_input(&state, caller, body)?;
     let owner = pipeline::owner_of(&input, addr);
     let control = super::cache::control(&headers);
-    let started = pipeline::start(&state, input, request_id, owner, Delivery::Streamed, control)
-        .await
-        .map_err(|e| {
-            state
-                .metrics
-                .sse_stream_errors
-                .with_label_values(&["too_many_streams"])
-                .inc();
-            AppError::new(ErrorCode::TooManyStreams, e.to_string()).with_retry_after(1)
-        })?;
+    let started = pipeline::start(
+        &state,
+        input,
+        request_id,
+        owner,
+        Delivery::Streamed,
+        control,
+    )
+    .await
+    .map_err(|e| {
+        state
+            .metrics
+            .sse_stream_errors
+            .with_label_values(&["too_many_streams"])
+            .inc();
+        AppError::new(ErrorCode::TooManyStreams, e.to_string()).with_retry_after(1)
+    })?;
     let mut res = sse_response(&state, started.log, 0);
     super::cache::set_header(&mut res, started.cache);
     Ok(res)

@@ -295,10 +295,7 @@ pub async fn start(
     } else {
         (cache_step::Plan::Bypass, CacheStatus::Bypass)
     };
-    let cached = matches!(
-        plan,
-        cache_step::Plan::Hit(_) | cache_step::Plan::Waiter(_)
-    );
+    let cached = matches!(plan, cache_step::Plan::Hit(_) | cache_step::Plan::Waiter(_));
     let metadata_model = match &plan {
         cache_step::Plan::Hit(e) => e.model.clone(),
         _ => planned_model,
