@@ -422,3 +422,85 @@ fn enforce(c: &Connection, b: Bounds, now: i64, metrics: &CacheMetrics) -> rusql
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::cache::entry::FORMAT;
+    use crate::clock::ManualClock;
+
+    fn entry(key: &str, now: i64, ttl_ms: i64) -> Entry {
+        Entry {
+            format: FORMAT,
+            key: key.into(),
+            intent: "educational".into(),
+            model: "m".into(),
+            tier: "mid".into(),
+            text: "t".into(),
+            events: vec![],
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            cost_usd: 0.001,
+            created_ms: now,
+            expires_ms: now + ttl_ms,
+        }
+    }
+
+    #[tokio::test]
+    async fn over_its_bound_it_drops_expired_entries_first_then_the_least_recently_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::starting_now());
+        let metrics = CacheMetrics::new(&prometheus::Registry::new());
+        let s = Sqlite::open(
+            &dir.path().join("c.sqlite3"),
+            Bounds {
+                max_entries: 3,
+                max_bytes: u64::MAX,
+            },
+            64,
+            Duration::from_secs(5),
+            metrics.clone(),
+            clock.clone(),
+        )
+        .unwrap();
+        let now = clock.now_ms();
+        let put = |e: Entry| {
+            let b = e.encode();
+            s.put(e, b);
+        };
+        put(entry("old", now, 60_000));
+        put(entry("short", now, 1_000));
+        put(entry("used", now, 60_000));
+        s.flush().await;
+        clock.advance(Duration::from_secs(2));
+        s.touch("used");
+        s.touch("old");
+        s.flush().await;
+        clock.advance(Duration::from_secs(1));
+        s.touch("used");
+        s.flush().await;
+        // A fourth entry: `short` has expired and goes first; nothing else has to.
+        put(entry("new1", clock.now_ms(), 60_000));
+        s.flush().await;
+        assert!(s.get("short").await.unwrap().is_none());
+        assert_eq!(s.size().await.unwrap().0, 3);
+        // A fifth: nothing is expired, so the least recently used (`old`) goes.
+        put(entry("new2", clock.now_ms(), 60_000));
+        s.flush().await;
+        assert!(s.get("old").await.unwrap().is_none());
+        for k in ["used", "new1", "new2"] {
+            assert!(s.get(k).await.unwrap().is_some(), "{k}");
+        }
+        let ev = |r: &str| metrics.evictions.with_label_values(&["sqlite", r]).get();
+        assert_eq!((ev("expired"), ev("size")), (1, 1));
+        let listed = s.list(10, None).await.unwrap();
+        let used = listed.iter().find(|l| l.key == "used").unwrap();
+        assert_eq!(used.hits, 2);
+        // Delete and purge.
+        assert_eq!(s.delete("used").await, Some(true));
+        assert_eq!(s.delete("used").await, Some(false));
+        assert_eq!(s.purge(Some("educational")).await, Some(2));
+        assert_eq!(s.size().await.unwrap(), (0, 0));
+    }
+}
