@@ -92,3 +92,41 @@ if [[ -n $REDIS_URL ]]; then
   scenario redis CHARTGATE_CACHE__MEMORY_MAX_BYTES=1 CHARTGATE_CACHE__PATH="$WORK/not-a-dir/cache.sqlite3" \
     CHARTGATE_REDIS__URL="$REDIS_URL" CHARTGATE_REDIS__KEY_PREFIX=bench
 fi
+
+# restart: a server stores the answer in its SQLite file and stops; 100,000 more entries are
+# added to the file; a new process on it answers its first request from SQLite. Prints the time
+# from the process start to that answer, and its X-Cache.
+mkdir -p "$WORK/restart"
+start_restart() {
+  (cd "$WORK/restart" && exec env -i PATH="$PATH" CHARTGATE_LOG=warn \
+    CHARTGATE_PROVIDER=openai CHARTGATE_OPENAI_BASE_URL="$MOCK" CHARTGATE_ROUTING__FAST_PATH=false \
+    "$BIN_DIR/chartgate" serve --bind 127.0.0.1:0 >"$WORK/restart.out" 2>"$WORK/restart.err") &
+  RPID=$!
+  PIDS+=($RPID)
+}
+start_restart
+base=$(wait_for_line "$WORK/restart.out" 'http://127\.0\.0\.1:[0-9]+')
+curl -s -o /dev/null -H 'content-type: application/json' --data @"$BODY" "$base/ask"
+sleep 0.5
+kill -TERM "$RPID"; wait "$RPID" 2>/dev/null || true
+python3 - "$WORK/restart/data/cache.sqlite3" <<'PY'
+import json, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+now = int(time.time() * 1000)
+body = json.dumps({"format": 1, "key": "", "intent": "educational", "model": "gpt-4o", "tier": "mid",
+                   "text": "filler " * 60, "events": [{"t": "content", "text": "filler " * 60}],
+                   "prompt_tokens": 100, "completion_tokens": 80, "cost_usd": 0.001,
+                   "created_ms": now, "expires_ms": now + 86400000}).encode()
+db.executemany(
+    "INSERT INTO entries (key, intent, model, size, created_ms, expires_ms, last_used_ms, hits, body) VALUES (?, 'educational', 'gpt-4o', ?, ?, ?, ?, 0, ?)",
+    ((f"{i:064x}", len(body), now, now + 86400000, now, body) for i in range(100000)))
+db.commit()
+print("restart: entries in the file:", db.execute("SELECT count(*) FROM entries").fetchone()[0])
+PY
+: >"$WORK/restart.out"
+t0=$(date +%s%N)
+start_restart
+base=$(wait_for_line "$WORK/restart.out" 'http://127\.0\.0\.1:[0-9]+')
+x=$(curl -s -o /dev/null -D - -H 'content-type: application/json' --data @"$BODY" "$base/ask" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-cache"{print $2}')
+t1=$(date +%s%N)
+echo "restart X-Cache=$x first answer $(( (t1 - t0) / 1000000 )) ms after the process started (includes polling for its listen line every 100 ms)"
