@@ -26,7 +26,7 @@ for tool in wrk curl; do
   command -v "$tool" >/dev/null || { echo "cache.sh: needs $tool (apt-get install -y $tool)" >&2; exit 1; }
 done
 if [[ -z ${SKIP_BUILD:-} ]]; then
-  (cd "$ROOT" && cargo build --release -p chartgate-server --bin chartgate -p chartgate-mock-openai)
+  (cd "$ROOT" && cargo build --release -p chartgate-server --bin chartgate && cargo build --release -p chartgate-mock-openai)
 fi
 
 WORK=$(mktemp -d)
