@@ -58,6 +58,10 @@ pub struct Behavior {
     pub stall_after_chunks: Option<usize>,
     /// Streaming: after this many chunks, break the connection mid-body (an upstream that dies).
     pub break_after_chunks: Option<usize>,
+    /// Answers with this refusal (OpenAI's `refusal` field) instead of text.
+    pub refusal: Option<String>,
+    /// Overrides the finish reason (`length`, `content_filter`, …).
+    pub finish_reason: Option<String>,
 }
 
 impl Default for Behavior {
@@ -77,6 +81,8 @@ impl Default for Behavior {
             fragment_chars: None,
             stall_after_chunks: None,
             break_after_chunks: None,
+            refusal: None,
+            finish_reason: None,
         }
     }
 }
@@ -423,12 +429,15 @@ async fn chat_completions(
         json!([{"id": "call_mock_1", "type": "function",
                 "function": {"name": b.tool_name, "arguments": args}}])
     });
-    let finish = if tool_calls.is_some() {
-        "tool_calls"
-    } else {
-        "stop"
+    let finish = match (&b.finish_reason, tool_calls.is_some()) {
+        (Some(f), _) => f.as_str(),
+        (None, true) => "tool_calls",
+        (None, false) => "stop",
     };
-    let mut message = json!({"role": "assistant", "content": b.text, "refusal": null});
+    let mut message = match &b.refusal {
+        Some(r) => json!({"role": "assistant", "content": null, "refusal": r}),
+        None => json!({"role": "assistant", "content": b.text, "refusal": null}),
+    };
     if let Some(tc) = tool_calls {
         message["tool_calls"] = tc;
     }
@@ -470,9 +479,17 @@ fn stream_response(
     if b.garble {
         events.push("data: {\"id\": \"broken\", \"choices\": [\n\n".to_owned());
     }
+    if let Some(r) = &b.refusal {
+        events.push(chunk(id, model, json!({"refusal": r}), None));
+    }
+    let text = if b.refusal.is_some() {
+        ""
+    } else {
+        b.text.as_str()
+    };
     let text_pieces: Vec<String> = match b.fragment_chars {
-        Some(n) => pieces(&b.text, n),
-        None => b.text.split_inclusive(' ').map(str::to_owned).collect(),
+        Some(n) => pieces(text, n),
+        None => text.split_inclusive(' ').map(str::to_owned).collect(),
     };
     for piece in text_pieces {
         events.push(chunk(id, model, json!({"content": piece}), None));
@@ -502,6 +519,7 @@ fn stream_response(
     } else {
         "stop"
     };
+    let finish = b.finish_reason.as_deref().unwrap_or(finish);
     events.push(chunk(id, model, json!({}), Some(finish)));
     if let Some(u) = usage {
         let c = json!({"id": id, "object": "chat.completion.chunk", "created": 1_700_000_000u32,

@@ -2,7 +2,52 @@
 //!
 //! Only the server reads the clock (core never does). Monotonic timing uses `Instant` directly.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A source of wall-clock time in Unix milliseconds, for what expires by the calendar (cache
+/// entries). Production reads the system clock; tests move a [`ManualClock`] instead of sleeping.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now_ms(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        unix_ms(SystemTime::now())
+    }
+}
+
+/// A clock that moves only when told to (tests).
+#[derive(Debug)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    /// A clock standing at the system clock's current time.
+    pub fn starting_now() -> ManualClock {
+        ManualClock(AtomicI64::new(unix_ms(SystemTime::now())))
+    }
+
+    /// Sets the clock to `unix_ms` (replays of recorded timestamps).
+    pub fn set(&self, unix_ms: i64) {
+        self.0.store(unix_ms, Ordering::SeqCst);
+    }
+
+    /// Moves the clock forward by `d`.
+    pub fn advance(&self, d: std::time::Duration) {
+        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
 
 /// Milliseconds since the Unix epoch (0 if the clock is before 1970).
 pub fn unix_ms(t: SystemTime) -> i64 {

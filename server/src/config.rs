@@ -90,6 +90,7 @@ struct RawConfig {
     redis: crate::redis::RawRedisConfig,
     auth: RawAuth,
     rate_limits: crate::ratelimit::RawRateLimits,
+    cache: crate::cache::config::RawCacheConfig,
 }
 
 #[derive(Deserialize)]
@@ -402,6 +403,7 @@ pub struct Config {
     pub redis: crate::redis::RedisConfig,
     pub rate_limits: crate::ratelimit::RateLimitsConfig,
     pub auth: AuthConfig,
+    pub cache: crate::cache::config::CacheConfig,
 }
 
 /// Callers: API keys (in the store) and the admin key.
@@ -934,6 +936,8 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let cache = crate::cache::config::CacheConfig::try_from(raw.cache)
+        .map_err(|(key, message)| ConfigError::invalid(key, message))?;
     if raw.llm.max_completion_tokens == 0 {
         return Err(ConfigError::invalid(
             "llm.max_completion_tokens",
@@ -1171,6 +1175,7 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
         stream,
         redis,
         rate_limits,
+        cache,
     })
 }
 

@@ -60,6 +60,8 @@ pub enum ErrorCode {
     StreamStoreUnavailable,
     /// The caller's rate limit is used up (`Retry-After` says when to come back).
     RateLimited,
+    /// A cache tier did not answer an admin request (delete, purge, listing).
+    CacheUnavailable,
     /// A bug: a broken invariant or a task that died.
     Internal,
 }
@@ -90,6 +92,7 @@ impl ErrorCode {
             ErrorCode::Interrupted => "interrupted",
             ErrorCode::StreamStoreUnavailable => "stream_store_unavailable",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::CacheUnavailable => "cache_unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -115,7 +118,8 @@ impl ErrorCode {
             | ErrorCode::NotReady
             | ErrorCode::TooManyStreams
             | ErrorCode::Interrupted
-            | ErrorCode::StreamStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            | ErrorCode::StreamStoreUnavailable
+            | ErrorCode::CacheUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

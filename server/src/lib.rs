@@ -7,6 +7,7 @@
 //! logs, resume, SSE), `http`, `routing`, `llm`, `metrics`, `store`, `flags`, `state`,
 //! `telemetry`, `clock`.
 
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -54,6 +54,8 @@ pub struct Inner {
     pub limits: crate::ratelimit::RateLimiter,
     /// Recent API-key lookups (`auth.key_cache_ttl_ms`).
     pub key_cache: crate::store::keys::KeyCache,
+    /// The prompt/response cache (memory, SQLite, Redis).
+    pub cache: crate::cache::Cache,
     /// Every answer's task; graceful shutdown waits for them (`drain`).
     pub tasks: tokio_util::task::TaskTracker,
     pub understand: Understander,
@@ -72,12 +74,20 @@ impl Deref for AppState {
 pub struct StateBuilder {
     config: Config,
     understand: Understander,
+    clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl StateBuilder {
     /// Replaces request understanding (tests only need this to force an intent).
     pub fn understander(mut self, f: Understander) -> StateBuilder {
         self.understand = f;
+        self
+    }
+
+    /// Replaces the wall clock of what expires by the calendar (cache entries): tests move a
+    /// `ManualClock` instead of sleeping.
+    pub fn clock(mut self, clock: Arc<dyn crate::clock::Clock>) -> StateBuilder {
+        self.clock = clock;
         self
     }
 
@@ -112,6 +122,24 @@ impl StateBuilder {
         let redis = crate::redis::Redis::new(&config.redis, metrics.clone());
         let limits = crate::ratelimit::RateLimiter::new(config.rate_limits, redis.clone());
         let config_key_ttl = config.auth.key_cache_ttl;
+        let cache = {
+            let (cfg, store_path, redis, registry, clock, prompt) = (
+                config.cache.clone(),
+                config.store.path.clone(),
+                redis.clone(),
+                metrics.registry().clone(),
+                self.clock,
+                config.llm.system_prompt.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                crate::cache::Cache::open(cfg, &store_path, redis, &registry, clock, &prompt)
+            })
+            .await
+            .map_err(|e| StartupError::Store {
+                path: "cache".into(),
+                source: StoreError::Task(e.to_string()),
+            })?
+        };
         let state = AppState(Arc::new(Inner {
             config,
             metrics,
@@ -123,6 +151,7 @@ impl StateBuilder {
             redis,
             limits,
             key_cache: crate::store::keys::KeyCache::new(10_000, config_key_ttl),
+            cache,
             tasks: tokio_util::task::TaskTracker::new(),
             understand: self.understand,
             ids: IdGenerator::new(),
@@ -144,6 +173,7 @@ impl AppState {
         StateBuilder {
             config,
             understand: chartgate_core::understand,
+            clock: Arc::new(crate::clock::SystemClock),
         }
     }
 
@@ -188,6 +218,12 @@ impl AppState {
                 running = self.tasks.len(),
                 "answers still running at the shutdown deadline"
             );
+        }
+        if tokio::time::timeout_at(until, self.cache.flush())
+            .await
+            .is_err()
+        {
+            tracing::error!("the cache did not flush within the shutdown deadline");
         }
         if tokio::time::timeout_at(until, self.ledger.flush())
             .await

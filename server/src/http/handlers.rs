@@ -55,13 +55,16 @@ pub async fn ask(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
     principal: Principal,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<Response, AppError> {
     let input = ask_input(&state, principal, body)?;
-    let out = pipeline::ask(&state, input, request_id).await?;
+    let (out, cache) =
+        pipeline::ask(&state, input, request_id, super::cache::control(&headers)).await?;
     let upstream = out.upstream;
     let mut res = Json(out).into_response();
     res.extensions_mut().insert(UpstreamTime(upstream));
+    super::cache::set_header(&mut res, cache);
     Ok(res)
 }
 
@@ -70,20 +73,32 @@ pub async fn stream(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
     principal: Principal,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<Response, AppError> {
     let input = ask_input(&state, principal, body)?;
     let owner = pipeline::owner_of(&input);
-    let started =
-        pipeline::start(&state, input, request_id, owner, Delivery::Streamed).map_err(|e| {
-            state
-                .metrics
-                .sse_stream_errors
-                .with_label_values(&["too_many_streams"])
-                .inc();
-            AppError::new(ErrorCode::TooManyStreams, e.to_string()).with_retry_after(1)
-        })?;
-    Ok(sse_response(&state, started.log, 0))
+    let control = super::cache::control(&headers);
+    let started = pipeline::start(
+        &state,
+        input,
+        request_id,
+        owner,
+        Delivery::Streamed,
+        control,
+    )
+    .await
+    .map_err(|e| {
+        state
+            .metrics
+            .sse_stream_errors
+            .with_label_values(&["too_many_streams"])
+            .inc();
+        AppError::new(ErrorCode::TooManyStreams, e.to_string()).with_retry_after(1)
+    })?;
+    let mut res = sse_response(&state, started.log, 0);
+    super::cache::set_header(&mut res, started.cache);
+    Ok(res)
 }
 
 /// `GET /api/agent/stream/{stream_id}` with `Last-Event-ID`: replays the events after it, then

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod cache;
 pub mod cors;
 pub mod demo;
 pub mod extract;
@@ -19,7 +20,7 @@ pub mod wire;
 
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 /// The header carrying the request id on every response (always the server's own id); a
@@ -45,6 +46,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/agent/stream", post(handlers::stream))
         .route("/api/agent/stream/{stream_id}", get(handlers::resume))
         .route("/api/flags", get(handlers::flags))
+        // Admin endpoints (`auth::Admin`): the admin key passes the gate unlimited; anyone else
+        // trying them is rate-limited like any caller.
+        .route("/api/cache/stats", get(cache::stats))
+        .route("/api/cache/entries", get(cache::entries))
+        .route("/api/cache/entries/{key}", delete(cache::delete_entry))
+        .route("/api/cache", delete(cache::purge))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             gate::gate,

@@ -312,8 +312,13 @@ fn deltas(c: Chunk) -> Vec<Delta> {
     let mut out = Vec::new();
     for choice in c.choices {
         if let Some(d) = choice.delta {
+            let refused = d.refusal.as_deref().is_some_and(|r| !r.is_empty());
             if let Some(t) = d.content.or(d.refusal).filter(|t| !t.is_empty()) {
                 out.push(Delta::Text(t));
+            }
+            if refused {
+                // Marks the answer a refusal (the pipeline keeps it as the finish reason).
+                out.push(Delta::Finish("refusal".to_owned()));
             }
             for call in d.tool_calls.unwrap_or_default() {
                 let (name, arguments) = match call.function {
@@ -403,6 +408,11 @@ fn completion(resp: CreateChatCompletionResponse) -> Result<Completion, Provider
         .and_then(|f| serde_json::to_value(f).ok())
         .and_then(|v| v.as_str().map(str::to_owned));
     let msg = choice.message;
+    let finish_reason = if msg.refusal.as_deref().is_some_and(|r| !r.is_empty()) {
+        Some("refusal".to_owned())
+    } else {
+        finish_reason
+    };
     let tool_calls = msg
         .tool_calls
         .unwrap_or_default()

@@ -27,7 +27,7 @@ const FAST_BUCKETS: [f64; 12] = [
 /// The HTTP route table as `(method, route template)`, mirrored from `http::router` (this module
 /// must not import axum): prefilled so request panels and rules see zeros before the first request.
 /// The observability test (`scripts/test-observability.sh`) fails when a served route is missing here.
-pub const HTTP_ROUTES: [(&str, &str); 8] = [
+pub const HTTP_ROUTES: [(&str, &str); 12] = [
     ("POST", "/api/agent/orchestrate"),
     ("POST", "/ask"),
     ("POST", "/api/agent/stream"),
@@ -36,6 +36,10 @@ pub const HTTP_ROUTES: [(&str, &str); 8] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
+    ("GET", "/api/cache/stats"),
+    ("GET", "/api/cache/entries"),
+    ("DELETE", "/api/cache/entries/{key}"),
+    ("DELETE", "/api/cache"),
 ];
 
 /// The routes that answer asks (and so record `gateway_overhead_seconds`).
@@ -111,7 +115,15 @@ pub const AUTH_FAILURE_REASONS: [&str; 7] = [
 pub const RATE_LIMIT_BY: [&str; 2] = ["key", "address"];
 
 /// Redis operations (`redis_operations_total{op}`).
-pub const REDIS_OPS: [&str; 4] = ["stream_mirror", "stream_read", "ping", "rate_limit"];
+pub const REDIS_OPS: [&str; 7] = [
+    "stream_mirror",
+    "stream_read",
+    "ping",
+    "rate_limit",
+    "cache_get",
+    "cache_set",
+    "cache_del",
+];
 
 /// Outcomes of an SSE connection (`sse_streams_total`).
 pub const SSE_OUTCOMES: [&str; 3] = ["done", "error", "client_gone"];
@@ -521,6 +533,11 @@ impl Metrics {
                 self.cost_usd.with_label_values(&[model, intent]);
             }
         }
+    }
+
+    /// The registry, for capabilities that register their own families (the cache).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// Records a breaker state change for `model`.

@@ -1,7 +1,8 @@
 //! The ask pipeline, the one orchestration of an answer, as a sequence of events:
 //!
-//! understand (core) → route (tier policy, caps, load, path) → `metadata` → core's own commands
-//! as `chart_command` events → [cache slot] → call (walk the tier's fallback chain through the
+//! understand (core) → route (tier policy, caps, load, path) → cache lookup (`cache_step`) →
+//! `metadata` → core's own commands as `chart_command` events → a hit replays the recorded
+//! events, a waiter follows an identical answer already running, else → call (walk the tier's fallback chain through the
 //! breakers; stream or complete) → each text delta as `content`, each validated tool-call command
 //! as `chart_command` the moment its JSON element is complete → `done` (the whole answer, shaped
 //! by the caller's flags) or `error` → settle (cost, ledger row, breaker outcome, metrics).
@@ -14,9 +15,12 @@
 //! produced its first delta; a failure after that ends the stream with `error`, never a silent
 //! switch mid-answer. This module never touches HTTP types.
 
+mod cache_step;
 pub mod event;
 mod run;
 
+use crate::cache::entry::Recorded;
+use crate::cache::{CacheControl, CacheStatus};
 use crate::config::Usage;
 use crate::flags::{self, EffectiveFlags};
 use crate::llm::offline::{self, OFFLINE_MODEL};
@@ -178,6 +182,8 @@ pub enum Delivery {
 /// A started answer.
 pub struct Started {
     pub log: Arc<EventLog>,
+    /// Where the answer comes from (`X-Cache`).
+    pub cache: CacheStatus,
 }
 
 /// Answers one ask as JSON: starts it and waits for its end.
@@ -185,11 +191,13 @@ pub async fn ask(
     state: &AppState,
     input: AskInput,
     request_id: String,
-) -> Result<AskOutput, PipelineError> {
+    cache: CacheControl,
+) -> Result<(AskOutput, CacheStatus), PipelineError> {
     let owner = owner_of(&input);
-    let started = start(state, input, request_id, owner, Delivery::Whole)
+    let started = start(state, input, request_id, owner, Delivery::Whole, cache)
+        .await
         .map_err(|_| PipelineError::Interrupted)?;
-    fold(&started.log).await
+    Ok((fold(&started.log).await?, started.cache))
 }
 
 /// The answer of a finished log (`done`), or its error.
@@ -218,12 +226,13 @@ pub fn owner_of(input: &AskInput) -> String {
 /// Starts an answer: understands and routes it, appends `metadata` and core's own commands, and
 /// either finishes it at once (fast path) or hands the call to a tracked task. Refused only when
 /// a streamed answer would exceed `stream.max_concurrent`.
-pub fn start(
+pub async fn start(
     state: &AppState,
     input: AskInput,
     request_id: String,
     owner: String,
     delivery: Delivery,
+    cache: CacheControl,
 ) -> Result<Started, TooManyStreams> {
     let started = Instant::now();
     let cfg = &state.config;
@@ -314,6 +323,16 @@ pub fn start(
             (decision.tier.as_str(), planned)
         }
     };
+    let (plan, cache_status) = if decision.path == RoutePath::Model {
+        cache_step::plan(state, &input, &understanding, &planned_model, cache, &log).await
+    } else {
+        (cache_step::Plan::Bypass, CacheStatus::Bypass)
+    };
+    let cached = matches!(plan, cache_step::Plan::Hit(_) | cache_step::Plan::Waiter(_));
+    let metadata_model = match &plan {
+        cache_step::Plan::Hit(e) => e.model.clone(),
+        _ => planned_model,
+    };
     let mut answer = Answer {
         state: state.clone(),
         guard: TerminalGuard {
@@ -332,16 +351,20 @@ pub fn start(
         commands: Vec::new(),
         first_content: None,
         upstream: Duration::ZERO,
+        cached,
+        recording: None,
+        tainted: false,
+        cache_job: None,
     };
     answer.push(Event::Metadata(Metadata {
         stream_id,
         request_id: answer.request_id.clone(),
         session_id: answer.session_id.clone(),
-        model: planned_model,
+        model: metadata_model,
         intent,
         tier,
         version: env!("CARGO_PKG_VERSION"),
-        cached: false,
+        cached,
     }));
     // Core's own commands go out before the model's first token; their number is known unless
     // the model may add more.
@@ -351,7 +374,33 @@ pub fn start(
         answer.command(c.clone(), total);
     }
 
-    // [cache slot]: a hit replays a recorded event sequence into this log here.
+    let plan = match plan {
+        cache_step::Plan::Hit(entry) => {
+            cache_step::replay(&mut answer, &entry);
+            drop(running);
+            return Ok(Started {
+                log,
+                cache: cache_status,
+            });
+        }
+        cache_step::Plan::Waiter(leader) => {
+            let guard = state.enter_ask();
+            state.tasks.spawn(async move {
+                let _in_flight = guard;
+                let _running = running;
+                cache_step::follow(answer, leader).await;
+            });
+            return Ok(Started {
+                log,
+                cache: cache_status,
+            });
+        }
+        other => other,
+    };
+    if let cache_step::Plan::Fresh(job) = plan {
+        answer.recording = Some(Vec::new());
+        answer.cache_job = Some(job);
+    }
 
     match decision.path {
         RoutePath::FastPath => {
@@ -390,7 +439,10 @@ pub fn start(
             ));
         }
     }
-    Ok(Started { log })
+    Ok(Started {
+        log,
+        cache: cache_status,
+    })
 }
 
 /// One answer being produced: what it sent, what it owes the settlement.
@@ -411,6 +463,13 @@ pub(crate) struct Answer {
     commands: Vec<Command>,
     first_content: Option<Instant>,
     upstream: Duration,
+    /// Served without a model call for this request (a cache hit, or a single-flight waiter).
+    cached: bool,
+    /// The model's events, recorded for the cache (a leader, or a `no-cache` request).
+    recording: Option<Vec<Recorded>>,
+    /// Invalid tool calls were dropped from this answer: it is never cached.
+    tainted: bool,
+    cache_job: Option<cache_step::CacheJob>,
 }
 
 impl Answer {
@@ -425,6 +484,11 @@ impl Answer {
 
     /// Sends `c` unless a command of the same canonical form was sent already.
     fn command(&mut self, c: Command, total: Option<u32>) -> bool {
+        if let Some(r) = &mut self.recording {
+            r.push(Recorded::Command {
+                legacy: c.legacy().to_owned(),
+            });
+        }
         let fresh = self.sent.insert(c.legacy().to_owned());
         let mut ok = true;
         if fresh {
@@ -448,6 +512,9 @@ impl Answer {
 
     /// Sends a text delta.
     fn content(&mut self, text: String) -> bool {
+        if let Some(r) = &mut self.recording {
+            r.push(Recorded::Content { text: text.clone() });
+        }
         if self.delivery == Delivery::Streamed {
             let now = Instant::now();
             let m = &self.state.metrics;
@@ -485,9 +552,11 @@ impl Answer {
             shaped.chart_objects,
         );
         let m = &self.state.metrics;
-        m.model_selections
-            .with_label_values(&[intent_str(self.intent), &model, tier])
-            .inc();
+        if !self.cached {
+            m.model_selections
+                .with_label_values(&[intent_str(self.intent), &model, tier])
+                .inc();
+        }
         m.commands_emitted
             .with_label_values(&["legacy"])
             .inc_by(chart_commands.len() as u64);
@@ -511,7 +580,7 @@ impl Answer {
             model,
             intent: self.intent,
             tier,
-            cached: false,
+            cached: self.cached,
             request_id: self.request_id.clone(),
             session_id: self.session_id.clone(),
             timestamp: crate::clock::rfc3339(SystemTime::now()),

@@ -162,7 +162,17 @@ pub(super) async fn call(mut a: Answer, decision: Decision, request: ModelReques
             Attempt::Answered(reply) => {
                 let (usage, cost) =
                     settle(&a, model, tier, &decision, &request, &reply, offline).await;
+                let kept = super::cache_step::entry(
+                    &mut a,
+                    reply.finish.as_deref(),
+                    &reply.text,
+                    model,
+                    tier,
+                    usage,
+                    cost,
+                );
                 a.finish(reply.text, model.clone(), tier, usage, cost);
+                super::cache_step::keep(&a, kept);
                 return;
             }
             Attempt::Broke(e, reply) => {
@@ -292,7 +302,11 @@ async fn streamed(a: &mut Answer, model: &str, request: &ModelRequest, t0: Insta
                 room = emit(a, commands);
             }
             Delta::Usage(u) => reply.usage = Some(u),
-            Delta::Finish(f) => reply.finish = Some(f),
+            // A refusal stays the finish reason whatever follows (it is never cached).
+            Delta::Finish(f) if reply.finish.as_deref() != Some("refusal") => {
+                reply.finish = Some(f)
+            }
+            Delta::Finish(_) => {}
         }
         if reply.bytes > cfg.llm.max_response_bytes {
             return Attempt::Broke(
@@ -326,7 +340,7 @@ fn emit(a: &mut Answer, commands: Vec<Command>) -> bool {
 
 /// Counts a finished tool call's outcome and issues (invalid commands were already dropped by
 /// core, never passed through).
-fn count_tool_call(a: &Answer, name: &str, parsed: &Parsed) {
+fn count_tool_call(a: &mut Answer, name: &str, parsed: &Parsed) {
     let m = &a.state.metrics;
     for issue in &parsed.issues {
         m.validation_issues
@@ -341,6 +355,10 @@ fn count_tool_call(a: &Answer, name: &str, parsed: &Parsed) {
         "valid"
     };
     m.tool_calls.with_label_values(&[outcome]).inc();
+    if outcome != "valid" {
+        // Something the model sent was dropped: this answer is not the model's whole answer.
+        a.tainted = true;
+    }
     if !parsed.issues.is_empty() {
         let summary: Vec<String> = parsed
             .issues
@@ -417,6 +435,8 @@ async fn settle(
             cost_usd,
             created_at: crate::clock::rfc3339(now),
             created_at_ms: crate::clock::unix_ms(now),
+            cached: false,
+            saved_usd: 0.0,
         })
         .await;
     // One line per model answer carries the whole decision: why this tier, which model.

@@ -33,6 +33,10 @@ pub struct LedgerEntry {
     pub created_at: String,
     /// Unix milliseconds (for windows).
     pub created_at_ms: i64,
+    /// Served from the prompt cache (or shared by single flight): no tokens, no cost.
+    pub cached: bool,
+    /// What the answer would have cost (cached rows only).
+    pub saved_usd: f64,
 }
 
 /// A ledger row as read back.
@@ -46,6 +50,8 @@ pub struct LedgerRow {
     pub usage: Usage,
     pub cost_usd: f64,
     pub created_at: String,
+    pub cached: bool,
+    pub saved_usd: f64,
 }
 
 enum Msg {
@@ -144,8 +150,9 @@ fn insert(conn: &mut Connection, rows: &[LedgerEntry]) -> Result<(), rusqlite::E
     {
         let mut stmt = tx.prepare_cached(
             "INSERT INTO ledger (request_id, user_id, session_id, model, intent, tier,
-                prompt_tokens, completion_tokens, cached_tokens, cost_usd, created_at, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                prompt_tokens, completion_tokens, cached_tokens, cost_usd, created_at, created_at_ms,
+                cached, saved_usd)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?;
         for r in rows {
             stmt.execute(params![
@@ -161,6 +168,8 @@ fn insert(conn: &mut Connection, rows: &[LedgerEntry]) -> Result<(), rusqlite::E
                 r.cost_usd,
                 r.created_at,
                 r.created_at_ms,
+                r.cached,
+                r.saved_usd,
             ])?;
         }
     }
@@ -174,7 +183,7 @@ pub async fn recent(store: &Store, limit: usize) -> Result<Vec<LedgerRow>, Store
         .read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT request_id, user_id, model, intent, tier, prompt_tokens, completion_tokens,
-                        cached_tokens, cost_usd, created_at
+                        cached_tokens, cost_usd, created_at, cached, saved_usd
                  FROM ledger ORDER BY id DESC LIMIT ?1",
             )?;
             let rows = stmt.query_map([limit], |r| {
@@ -191,6 +200,8 @@ pub async fn recent(store: &Store, limit: usize) -> Result<Vec<LedgerRow>, Store
                     },
                     cost_usd: r.get(8)?,
                     created_at: r.get(9)?,
+                    cached: r.get(10)?,
+                    saved_usd: r.get(11)?,
                 })
             })?;
             rows.collect()
@@ -219,6 +230,8 @@ mod tests {
             cost_usd: 0.001,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             created_at_ms: 1_767_225_600_000,
+            cached: false,
+            saved_usd: 0.0,
         }
     }
 

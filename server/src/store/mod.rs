@@ -59,6 +59,10 @@ const MIGRATIONS: &[&str] = &[
         revoked_at   TEXT
     );
     CREATE INDEX api_keys_by_user ON api_keys (user_id);",
+    // 3: answers served from the prompt cache: a row with `cached = 1`, no tokens, no cost, and
+    // the cost the hit saved.
+    "ALTER TABLE ledger ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE ledger ADD COLUMN saved_usd REAL NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this build migrates to.

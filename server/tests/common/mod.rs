@@ -42,13 +42,27 @@ impl TestServer {
     /// requests from one address); `start_limited` keeps the config's limits.
     pub async fn start_with(mut config: Config, understander: Option<Understander>) -> TestServer {
         config.rate_limits = chartgate_server::ratelimit::RateLimitsConfig::unlimited();
-        TestServer::start_limited(config, understander).await
+        TestServer::start_full(config, understander, None).await
     }
 
     /// Starts the server for `config` exactly as given (rate limits included).
-    pub async fn start_limited(
+    pub async fn start_limited(config: Config, understander: Option<Understander>) -> TestServer {
+        TestServer::start_full(config, understander, None).await
+    }
+
+    /// Same as `start`, with the calendar clock (cache expiry) replaced.
+    pub async fn start_with_clock(
+        mut config: Config,
+        clock: std::sync::Arc<dyn chartgate_server::clock::Clock>,
+    ) -> TestServer {
+        config.rate_limits = chartgate_server::ratelimit::RateLimitsConfig::unlimited();
+        TestServer::start_full(config, None, Some(clock)).await
+    }
+
+    async fn start_full(
         mut config: Config,
         understander: Option<Understander>,
+        clock: Option<std::sync::Arc<dyn chartgate_server::clock::Clock>>,
     ) -> TestServer {
         chartgate_server::llm::openai::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
@@ -56,6 +70,9 @@ impl TestServer {
         let mut builder = AppState::builder(config);
         if let Some(u) = understander {
             builder = builder.understander(u);
+        }
+        if let Some(c) = clock {
+            builder = builder.clock(c);
         }
         let state = bounded(builder.build()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -165,6 +182,9 @@ pub fn model_config(mock: &MockServer) -> Config {
     c.llm.base_url = mock.base_url();
     c.llm.timeout = Duration::from_secs(10);
     c.routing.fast_path = false;
+    // Tests that repeat a question expect the model to answer each time; the cache's own tests
+    // (`cache.rs`) turn it back on.
+    c.cache.enabled = false;
     let t = &mut c.routing.intent_tiers;
     for slot in [
         &mut t.chart_command,
