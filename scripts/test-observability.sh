@@ -251,7 +251,10 @@ mock_errors() { # RATE: the share of upstream calls the mock fails with a 500
   curl -fsS -X PUT "$MOCK_ROOT/mock/config" -H 'content-type: application/json' \
     -d "{\"default\":{\"error_rate\":$1,\"error_status\":500}}" >/dev/null
 }
-ask() { curl -sS -o /dev/null -w '%{http_code}\n' -X POST "$SRV/ask" -H 'content-type: application/json' -d "$1"; }
+# `Cache-Control: no-store`: the injected upstream errors must reach the answers (a prompt cache
+# hit would answer the same question without calling the mock); cached_ask goes through the cache.
+ask() { curl -sS -o /dev/null -w '%{http_code}\n' -X POST "$SRV/ask" -H 'content-type: application/json' -H 'cache-control: no-store' -d "$1"; }
+cached_ask() { curl -sS -o /dev/null -w '%{http_code}\n' -X POST "$SRV/ask" -H 'content-type: application/json' -d "$1"; }
 FAST='{"query":"show me TSLA on the daily with RSI","user_id":"obs-test"}'
 MODEL='{"query":"what moved the semiconductor sector this week?","user_id":"obs-test"}'
 {
@@ -259,6 +262,8 @@ MODEL='{"query":"what moved the semiconductor sector this week?","user_id":"obs-
   mock_errors 0.5
   for _ in 1 2 3 4; do ask "$MODEL"; done
   mock_errors 0
+  CACHED='{"query":"why did chip stocks fall on Tuesday?","user_id":"obs-test"}'
+  cached_ask "$CACHED"; cached_ask "$CACHED"
   ask '{"query": 42}'
   ask 'not json'
   curl -sS -o /dev/null -w '%{http_code}\n' "$SRV/health"
@@ -276,6 +281,8 @@ printf '# HELP bad_seconds x\n# TYPE bad_seconds counter\nbad_seconds 1\n' >"$WO
 expect_fail "a counter without _total (promtool check metrics)" sh -c "promtool check metrics <'$WORK/bad-scrape.txt'"
 grep -q 'openai_errors_total{model="gpt-4o-mini",reason="server_error"} [1-9]' "$WORK/scrape1.txt" ||
   fail "the workload's injected upstream errors are not counted"
+grep -Eq '^prompt_cache_requests_total\{[^}]*outcome="hit"[^}]*\} [1-9]' "$WORK/scrape1.txt" ||
+  fail "the workload's repeated question was not answered from the prompt cache"
 "${CHECK[@]}" metrics "$WORK/scrape1.txt"
 grep -v '^chartgate_build_info' "$WORK/scrape1.txt" | grep -v '^#' >"$WORK/bad-scrape2.txt"
 expect_fail "a scrape without chartgate_build_info (metrics)" "${CHECK[@]}" metrics "$WORK/bad-scrape2.txt"
