@@ -27,6 +27,50 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// The wall clock budgets read (windows aligned to UTC): the system clock, or a manual one that
+/// tests set and advance (a window reset without waiting an hour).
+#[derive(Clone, Debug, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    /// Unix milliseconds, set by the test.
+    Manual(std::sync::Arc<std::sync::atomic::AtomicI64>),
+}
+
+impl Clock {
+    /// A manual clock at `unix_ms`.
+    pub fn manual(unix_ms: i64) -> Clock {
+        Clock::Manual(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(
+            unix_ms,
+        )))
+    }
+
+    /// Now, in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        match self {
+            Clock::System => unix_ms(SystemTime::now()),
+            Clock::Manual(t) => t.load(std::sync::atomic::Ordering::SeqCst),
+        }
+    }
+
+    /// Moves a manual clock forward by `ms` (no effect on the system clock).
+    pub fn advance(&self, ms: i64) {
+        if let Clock::Manual(t) = self {
+            t.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+/// RFC 3339 of a Unix-millisecond instant.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let t = if ms >= 0 {
+        UNIX_EPOCH + std::time::Duration::from_millis(ms.unsigned_abs())
+    } else {
+        UNIX_EPOCH
+    };
+    rfc3339(t)
+}
+
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

@@ -58,6 +58,8 @@ pub enum ErrorCode {
     Interrupted,
     /// A stream held by another replica cannot be read: Redis does not answer.
     StreamStoreUnavailable,
+    /// The caller's budget (or the global one) cannot pay even the cheapest model now.
+    BudgetExceeded,
     /// A bug: a broken invariant or a task that died.
     Internal,
 }
@@ -87,6 +89,7 @@ impl ErrorCode {
             ErrorCode::StreamLimit => "stream_limit",
             ErrorCode::Interrupted => "interrupted",
             ErrorCode::StreamStoreUnavailable => "stream_store_unavailable",
+            ErrorCode::BudgetExceeded => "budget_exceeded",
             ErrorCode::Internal => "internal",
         }
     }
@@ -113,6 +116,7 @@ impl ErrorCode {
             | ErrorCode::TooManyStreams
             | ErrorCode::Interrupted
             | ErrorCode::StreamStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::BudgetExceeded => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

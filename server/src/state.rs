@@ -53,6 +53,10 @@ pub struct Inner {
     /// Every answer's task; graceful shutdown waits for them (`drain`).
     pub tasks: tokio_util::task::TaskTracker,
     pub understand: Understander,
+    /// Budgets: spent and reserved per window (`budget::book`).
+    pub budget: crate::budget::book::Book,
+    /// The budget alert queue (`alerts`).
+    pub alerts: crate::alerts::Alerts,
     ids: IdGenerator,
     pub started: Instant,
 }
@@ -68,12 +72,19 @@ impl Deref for AppState {
 pub struct StateBuilder {
     config: Config,
     understand: Understander,
+    clock: crate::clock::Clock,
 }
 
 impl StateBuilder {
     /// Replaces request understanding (tests only need this to force an intent).
     pub fn understander(mut self, f: Understander) -> StateBuilder {
         self.understand = f;
+        self
+    }
+
+    /// Replaces the wall clock budgets read (tests move it across a window reset).
+    pub fn clock(mut self, clock: crate::clock::Clock) -> StateBuilder {
+        self.clock = clock;
         self
     }
 
@@ -106,6 +117,19 @@ impl StateBuilder {
         let breakers = Breakers::new(config.routing.breaker, &models, now);
         let streams = StreamRegistry::new(config.stream);
         let redis = crate::redis::Redis::new(&config.redis, metrics.clone());
+        let alerts = crate::alerts::Alerts::start(&config.alerts, &store, metrics.money.clone());
+        let budget = crate::budget::start(
+            &config,
+            &store,
+            self.clock,
+            metrics.money.clone(),
+            alerts.clone(),
+        )
+        .await
+        .map_err(|source| StartupError::Store {
+            path: config.store.path.display().to_string(),
+            source,
+        })?;
         let state = AppState(Arc::new(Inner {
             config,
             metrics,
@@ -117,6 +141,8 @@ impl StateBuilder {
             redis,
             tasks: tokio_util::task::TaskTracker::new(),
             understand: self.understand,
+            budget,
+            alerts,
             ids: IdGenerator::new(),
             started: now,
         }));
@@ -136,6 +162,7 @@ impl AppState {
         StateBuilder {
             config,
             understand: chartgate_core::understand,
+            clock: crate::clock::Clock::System,
         }
     }
 
@@ -200,6 +227,7 @@ fn spawn_sweeper(state: &AppState) {
             tick.tick().await;
             let Some(inner) = weak.upgrade() else { return };
             inner.streams.sweep(Instant::now());
+            inner.budget.refresh();
             let (held, bytes) = inner.streams.held();
             inner
                 .metrics

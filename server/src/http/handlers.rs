@@ -29,6 +29,7 @@ impl From<PipelineError> for AppError {
             "upstream_unavailable" => ErrorCode::UpstreamUnavailable,
             "stream_limit" => ErrorCode::StreamLimit,
             "interrupted" => ErrorCode::Interrupted,
+            "budget_exceeded" => ErrorCode::BudgetExceeded,
             _ => ErrorCode::UpstreamError,
         };
         let err = AppError::new(code, e.to_string());
@@ -76,15 +77,19 @@ pub async fn stream(
 ) -> Result<Response, AppError> {
     let input = ask_input(&state, caller, body)?;
     let owner = pipeline::owner_of(&input, addr);
-    let started =
-        pipeline::start(&state, input, request_id, owner, Delivery::Streamed).map_err(|e| {
-            state
-                .metrics
-                .sse_stream_errors
-                .with_label_values(&["too_many_streams"])
-                .inc();
-            AppError::new(ErrorCode::TooManyStreams, e.to_string()).with_retry_after(1)
-        })?;
+    let started = pipeline::start(&state, input, request_id, owner, Delivery::Streamed).map_err(
+        |e| match e {
+            pipeline::StartError::Budget(e) => AppError::from(e),
+            pipeline::StartError::TooManyStreams(e) => {
+                state
+                    .metrics
+                    .sse_stream_errors
+                    .with_label_values(&["too_many_streams"])
+                    .inc();
+                AppError::new(ErrorCode::TooManyStreams, e.to_string()).with_retry_after(1)
+            }
+        },
+    )?;
     Ok(sse_response(&state, started.log, 0))
 }
 

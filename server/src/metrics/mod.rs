@@ -27,7 +27,7 @@ const FAST_BUCKETS: [f64; 12] = [
 /// The HTTP route table as `(method, route template)`, mirrored from `http::router` (this module
 /// must not import axum): prefilled so request panels and rules see zeros before the first request.
 /// The observability test (`scripts/test-observability.sh`) fails when a served route is missing here.
-pub const HTTP_ROUTES: [(&str, &str); 8] = [
+pub const HTTP_ROUTES: [(&str, &str); 12] = [
     ("POST", "/api/agent/orchestrate"),
     ("POST", "/ask"),
     ("POST", "/api/agent/stream"),
@@ -36,6 +36,10 @@ pub const HTTP_ROUTES: [(&str, &str); 8] = [
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
+    ("GET", "/api/budget"),
+    ("GET", "/api/costs/summary"),
+    ("GET", "/api/costs/recent"),
+    ("GET", "/api/alerts/deliveries"),
 ];
 
 /// The routes that answer asks (and so record `gateway_overhead_seconds`).
@@ -92,6 +96,8 @@ pub struct Metrics {
     pub sse_streams_held: IntGauge,
     pub sse_held_bytes: IntGauge,
     pub redis_operations: IntCounterVec,
+    /// Budgets and alerts (`budget::metrics`).
+    pub money: crate::budget::metrics::MoneyMetrics,
 }
 
 /// Redis operations (`redis_operations_total{op}`).
@@ -381,6 +387,7 @@ impl Metrics {
                 "Redis operations by operation and outcome (ok, error: down, unreachable or over redis.timeout_ms).",
                 &["op", "outcome"],
             ),
+            money: crate::budget::metrics::MoneyMetrics::new(&r),
             registry: r,
         };
         m.prefill(chains);
@@ -597,12 +604,18 @@ mod tests {
             "redis_operations_total",
             "http_connections_active",
             "http_connections_refused_total",
+            "budget_spend_usd",
+            "budget_limit_usd",
+            "budget_reserved_usd",
+            "budget_refusals_total",
+            "budget_downgrades_total",
+            "alert_deliveries_total",
         ] {
             assert!(families.contains(&family), "{family} missing from\n{text}");
         }
         assert_eq!(
             families.len(),
-            34,
+            40,
             "a new family needs a line above: {families:?}"
         );
         for series in [

@@ -93,6 +93,13 @@ pub enum PipelineError {
     /// The answer's task went away before it ended (shutdown deadline).
     #[error("the answer was interrupted")]
     Interrupted,
+    /// Not even the cheapest tier fits the caller's (or the global) budget now.
+    #[error("the {scope} budget for this {window} is spent; it resets in {retry_after_secs} s")]
+    BudgetExceeded {
+        scope: &'static str,
+        window: &'static str,
+        retry_after_secs: u64,
+    },
 }
 
 impl PipelineError {
@@ -110,6 +117,7 @@ impl PipelineError {
             PipelineError::Unavailable { .. } => "upstream_unavailable",
             PipelineError::StreamLimit => "stream_limit",
             PipelineError::Interrupted => "interrupted",
+            PipelineError::BudgetExceeded { .. } => "budget_exceeded",
         }
     }
 
@@ -117,6 +125,9 @@ impl PipelineError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             PipelineError::Unavailable {
+                retry_after_secs, ..
+            }
+            | PipelineError::BudgetExceeded {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
             _ => None,
@@ -143,6 +154,15 @@ pub enum Delivery {
     Whole,
 }
 
+/// Why an answer could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    TooManyStreams(#[from] TooManyStreams),
+    #[error(transparent)]
+    Budget(PipelineError),
+}
+
 /// A started answer.
 pub struct Started {
     pub log: Arc<EventLog>,
@@ -155,8 +175,11 @@ pub async fn ask(
     request_id: String,
 ) -> Result<AskOutput, PipelineError> {
     let owner = owner_of(&input, None);
-    let started = start(state, input, request_id, owner, Delivery::Whole)
-        .map_err(|_| PipelineError::Interrupted)?;
+    let started = match start(state, input, request_id, owner, Delivery::Whole) {
+        Ok(s) => s,
+        Err(StartError::Budget(e)) => return Err(e),
+        Err(StartError::TooManyStreams(_)) => return Err(PipelineError::Interrupted),
+    };
     fold(&started.log).await
 }
 
@@ -182,14 +205,16 @@ pub fn owner_of(input: &AskInput, addr: Option<std::net::IpAddr>) -> String {
 
 /// Starts an answer: understands and routes it, appends `metadata` and core's own commands, and
 /// either finishes it at once (fast path) or hands the call to a tracked task. Refused only when
-/// a streamed answer would exceed `stream.max_concurrent`.
+/// a streamed answer would exceed `stream.max_concurrent`, or when the caller's budget cannot pay
+/// even the cheapest model (a model call reserves its worst case here, before anything is sent;
+/// the reservation is settled or released in the answer's task).
 pub fn start(
     state: &AppState,
     input: AskInput,
     request_id: String,
     owner: String,
     delivery: Delivery,
-) -> Result<Started, TooManyStreams> {
+) -> Result<Started, StartError> {
     let started = Instant::now();
     let cfg = &state.config;
 
@@ -205,7 +230,7 @@ pub fn start(
         .unwrap_or_else(|| cfg.users.tier_of(input.user_id.as_deref()));
     let in_flight = state.asks_in_flight();
     let t = Instant::now();
-    let decision = routing::decide(
+    let mut decision = routing::decide(
         &RouteInput {
             intent,
             has_commands: !understanding.commands.is_empty(),
@@ -237,6 +262,42 @@ pub fn start(
         reasons = %decision.reasons_text(),
         "route decided"
     );
+
+    // budget: reserve the worst case before the call, moving down a tier when it does not fit.
+    let payer = crate::budget::Payer::new(
+        &cfg.budgets,
+        crate::budget::principal_of(input.user_id.as_deref(), None),
+        input.user_id.clone(),
+        user_tier,
+    );
+    let reservation = if decision.path == RoutePath::Model {
+        let mut texts: Vec<&str> = vec![&cfg.llm.system_prompt, &input.query];
+        texts.extend(input.history.iter().map(|t| t.content.as_str()));
+        let prompt =
+            crate::budget::estimate_prompt_tokens(&texts, cfg.budgets.prompt_allowance_tokens);
+        match state
+            .budget
+            .reserve_route(cfg, &payer, &mut decision, prompt)
+        {
+            Ok(r) => Some(r),
+            Err(refusal) => {
+                tracing::info!(
+                    principal = %payer.principal,
+                    scope = refusal.scope,
+                    window = refusal.window.as_str(),
+                    retry_after = refusal.retry_after_secs,
+                    "ask refused: budget"
+                );
+                return Err(StartError::Budget(PipelineError::BudgetExceeded {
+                    scope: refusal.scope,
+                    window: refusal.window.as_str(),
+                    retry_after_secs: refusal.retry_after_secs,
+                }));
+            }
+        }
+    } else {
+        None
+    };
 
     let stream_id = state.next_stream_id();
     let (log, running) = match delivery {
@@ -291,6 +352,9 @@ pub fn start(
         request_id,
         session_id,
         user_id: input.user_id.clone(),
+        principal: payer.principal,
+        user_tier,
+        reservation,
         intent,
         flags,
         delivery,
@@ -368,6 +432,11 @@ pub(crate) struct Answer {
     request_id: String,
     session_id: String,
     user_id: Option<String>,
+    /// Who pays (budgets) and the caller's tier.
+    principal: String,
+    user_tier: crate::routing::UserTier,
+    /// The money held for the model call: settled with its cost, or released when dropped.
+    reservation: Option<crate::budget::book::Reservation>,
     intent: Intent,
     flags: EffectiveFlags,
     delivery: Delivery,
