@@ -124,6 +124,7 @@ impl StateBuilder {
             self.clock,
             metrics.money.clone(),
             alerts.clone(),
+            redis.clone(),
         )
         .await
         .map_err(|source| StartupError::Store {

@@ -9,6 +9,7 @@
 //! once nothing is reserved in them.
 
 use super::metrics::MoneyMetrics;
+use super::shared::{SharedBook, SharedWindow};
 use super::{BudgetsConfig, Payer, Window, USER_TIERS};
 use crate::clock::Clock;
 use crate::routing::UserTier;
@@ -104,6 +105,11 @@ struct Inner {
     config: BudgetsConfig,
     metrics: MoneyMetrics,
     on_crossing: OnCrossing,
+    /// The Redis book shared by replicas, when `redis.url` is set.
+    shared: Option<SharedBook>,
+    /// This process's reservation ids: a random prefix and a counter.
+    process: String,
+    sequence: std::sync::atomic::AtomicU64,
 }
 
 /// The book. Cloning is an `Arc` bump.
@@ -124,7 +130,11 @@ impl Book {
         clock: Clock,
         metrics: MoneyMetrics,
         on_crossing: OnCrossing,
+        shared: Option<SharedBook>,
     ) -> Book {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
         metrics.set_limits(&config);
         Book(Arc::new(Inner {
             buckets: Mutex::new(HashMap::new()),
@@ -134,6 +144,9 @@ impl Book {
             config,
             metrics,
             on_crossing,
+            shared,
+            process: format!("{:016x}", h.finish()),
+            sequence: std::sync::atomic::AtomicU64::new(0),
         }))
     }
 
@@ -176,9 +189,61 @@ impl Book {
     /// not hold it beside what is spent and reserved already.
     pub fn try_reserve(&self, payer: &Payer, amount: f64) -> Result<Reservation, Refusal> {
         let now = self.0.clock.now_ms();
+        self.reserve_local(payer, now, to_reserve(amount), true, None)
+    }
+
+    /// Like [`Book::try_reserve`], on the shared (Redis) book when one is configured; when
+    /// Redis fails (counted in `redis_operations_total`), on this process's book alone.
+    pub async fn reserve(&self, payer: &Payer, amount: f64) -> Result<Reservation, Refusal> {
+        let now = self.0.clock.now_ms();
+        let amount = to_reserve(amount);
+        let Some(shared) = &self.0.shared else {
+            return self.reserve_local(payer, now, amount, true, None);
+        };
         let keys = self.keys(payer, now);
-        // Rounded up: a reservation never holds less than the worst case.
-        let amount: Nanos = (amount.max(0.0) * 1e9).ceil() as Nanos;
+        let windows = shared_windows(&keys);
+        let member = format!(
+            "{}-{}",
+            self.0.process,
+            self.0
+                .sequence
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        match shared.reserve(&windows, &member, amount, now).await {
+            Ok(blocking) if blocking.is_empty() => self.reserve_local(
+                payer,
+                now,
+                amount,
+                false,
+                Some((shared.clone(), windows, member)),
+            ),
+            Ok(blocking) => Err(refusal(
+                payer,
+                now,
+                blocking
+                    .into_iter()
+                    .filter_map(|i| {
+                        let (k, l) = keys.get(i)?;
+                        Some((k.clone(), (*l)?))
+                    })
+                    .collect(),
+            )),
+            Err(e) => {
+                tracing::warn!(error = %e, "shared budget unavailable; reserving on this replica alone");
+                self.reserve_local(payer, now, amount, true, None)
+            }
+        }
+    }
+
+    fn reserve_local(
+        &self,
+        payer: &Payer,
+        now: i64,
+        amount: Nanos,
+        check: bool,
+        shared: Option<(SharedBook, Vec<SharedWindow>, String)>,
+    ) -> Result<Reservation, Refusal> {
+        let keys = self.keys(payer, now);
         {
             let mut buckets = self.lock();
             let blocking: Vec<(Key, f64)> = keys
@@ -186,26 +251,12 @@ impl Book {
                 .filter_map(|(key, limit)| {
                     let limit = (*limit)?;
                     let b = buckets.get(key).copied().unwrap_or_default();
-                    (b.spent + b.reserved + amount > nanos(limit)).then(|| (key.clone(), limit))
+                    (check && b.spent + b.reserved + amount > nanos(limit))
+                        .then(|| (key.clone(), limit))
                 })
                 .collect();
-            if let Some((first, _)) = blocking.first() {
-                let global = blocking.iter().any(|(k, _)| k.scope == Scope::Global);
-                let retry = blocking
-                    .iter()
-                    .map(|(k, _)| k.window.secs_to_reset(now))
-                    .max()
-                    .unwrap_or(1);
-                return Err(Refusal {
-                    scope: if global {
-                        "global"
-                    } else {
-                        payer.tier.as_str()
-                    },
-                    window: first.window,
-                    retry_after_secs: retry,
-                    blocking,
-                });
+            if !blocking.is_empty() {
+                return Err(refusal(payer, now, blocking));
             }
             for (key, _) in &keys {
                 buckets.entry(key.clone()).or_default().reserved += amount;
@@ -218,13 +269,14 @@ impl Book {
             keys: Vec::from(keys),
             amount,
             open: true,
+            shared,
         })
     }
 
     /// Reserves a model call routed to `decision`'s tier, moving the decision down a tier
     /// (routing reason `budget`) while the caller cannot afford it; refuses only when even the
     /// cheap tier cannot be afforded (the refusal is recorded: counter and 100% alerts).
-    pub fn reserve_route(
+    pub async fn reserve_route(
         &self,
         config: &crate::config::Config,
         payer: &Payer,
@@ -241,7 +293,7 @@ impl Book {
                 prompt_tokens,
                 config.llm.max_completion_tokens,
             );
-            match self.try_reserve(payer, amount) {
+            match self.reserve(payer, amount).await {
                 Ok(r) => {
                     if tier != wanted {
                         decision.budget_downgrade(tier);
@@ -363,6 +415,30 @@ impl Book {
             .collect()
     }
 
+    /// Takes the shared spend of `keys` (what every replica settled) into this book, and alerts
+    /// on thresholds it crossed.
+    fn observe_shared(&self, payer: &Payer, keys: &[(Key, Option<f64>)], spent: &[i64]) {
+        let mut out = Vec::new();
+        {
+            let mut buckets = self.lock();
+            for ((key, limit), remote) in keys.iter().zip(spent) {
+                let b = buckets.entry(key.clone()).or_default();
+                b.spent = b.spent.max(*remote);
+                let Some(l) = *limit else { continue };
+                for (i, t) in THRESHOLDS.iter().enumerate() {
+                    let bit = 1u8 << i;
+                    if b.fired & bit == 0 && b.spent >= threshold(l, *t) && b.spent > 0 {
+                        b.fired |= bit;
+                        out.push(crossing(key, payer, l, usd(b.spent), *t));
+                    }
+                }
+            }
+        }
+        for c in out {
+            (self.0.on_crossing)(c);
+        }
+    }
+
     /// USD reserved across every principal.
     pub fn reserved_total(&self) -> f64 {
         usd(self.0.reserved.load(std::sync::atomic::Ordering::SeqCst))
@@ -377,8 +453,25 @@ impl Book {
         self.0.metrics.reserved.set(usd(total));
     }
 
-    fn settle(&self, r: &Reservation, cost: f64) {
+    fn settle(&self, r: &mut Reservation, cost: f64) {
         let cost = nanos(cost);
+        if let Some((shared, windows, member)) = r.shared.take() {
+            let amount = r.amount;
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    let book = self.clone();
+                    let keys: Vec<(Key, Option<f64>)> = r.keys.iter().take(3).cloned().collect();
+                    let payer = r.payer.clone();
+                    rt.spawn(async move {
+                        if let Ok(spent) = shared.settle(&windows, &member, amount, cost).await {
+                            book.observe_shared(&payer, &keys, &spent);
+                        }
+                    });
+                }
+                // No runtime (shutdown): the reservation expires in Redis on its own.
+                Err(_) => tracing::warn!("cannot settle a shared reservation: no runtime"),
+            }
+        }
         let mut out = Vec::new();
         {
             let mut buckets = self.lock();
@@ -401,6 +494,46 @@ impl Book {
         for c in out {
             (self.0.on_crossing)(c);
         }
+    }
+}
+
+/// A reservation's amount: rounded up, so it never holds less than the worst case.
+fn to_reserve(usd: f64) -> Nanos {
+    (usd.max(0.0) * 1e9).ceil() as Nanos
+}
+
+/// The limited windows (the first three keys) as the shared book sees them.
+fn shared_windows(keys: &[(Key, Option<f64>)]) -> Vec<SharedWindow> {
+    keys.iter()
+        .take(3)
+        .map(|(k, l)| SharedWindow {
+            id: match &k.scope {
+                Scope::Principal(p) => format!("{p}:{}:{}", k.window.as_str(), k.start),
+                Scope::Global => format!("global:{}:{}", k.window.as_str(), k.start),
+                Scope::Tier(t) => format!("tier:{}:{}:{}", t.as_str(), k.window.as_str(), k.start),
+            },
+            limit: l.map(nanos),
+            ttl_secs: (k.start + k.window.len_ms()) / 1000 + 86_400,
+        })
+        .collect()
+}
+
+fn refusal(payer: &Payer, now: i64, blocking: Vec<(Key, f64)>) -> Refusal {
+    let global = blocking.iter().any(|(k, _)| k.scope == Scope::Global);
+    let retry = blocking
+        .iter()
+        .map(|(k, _)| k.window.secs_to_reset(now))
+        .max()
+        .unwrap_or(1);
+    Refusal {
+        scope: if global {
+            "global"
+        } else {
+            payer.tier.as_str()
+        },
+        window: blocking.first().map_or(Window::Hour, |(k, _)| k.window),
+        retry_after_secs: retry,
+        blocking,
     }
 }
 
@@ -434,6 +567,8 @@ pub struct Reservation {
     keys: Vec<(Key, Option<f64>)>,
     amount: Nanos,
     open: bool,
+    /// The shared book, windows and member id, when reserved there too.
+    shared: Option<(SharedBook, Vec<SharedWindow>, String)>,
 }
 
 impl std::fmt::Debug for Reservation {
@@ -455,7 +590,7 @@ impl Reservation {
     pub fn settle(mut self, cost_usd: f64) {
         self.open = false;
         let book = self.book.clone();
-        book.settle(&self, cost_usd.max(0.0));
+        book.settle(&mut self, cost_usd.max(0.0));
     }
 }
 
@@ -490,6 +625,7 @@ mod tests {
             clock,
             MoneyMetrics::new(&prometheus::Registry::new()),
             Box::new(move |c| s.lock().unwrap().push(c)),
+            None,
         );
         (b, seen)
     }

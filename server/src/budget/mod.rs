@@ -21,6 +21,7 @@
 pub mod book;
 pub mod metrics;
 pub mod report;
+pub mod shared;
 
 use crate::config::{Config, Prices};
 use crate::routing::{ModelTier, UserTier};
@@ -253,6 +254,7 @@ pub async fn start(
     clock: crate::clock::Clock,
     metrics: metrics::MoneyMetrics,
     alerts: crate::alerts::Alerts,
+    redis: Option<crate::redis::Redis>,
 ) -> Result<book::Book, crate::store::StoreError> {
     let day = Window::Day.start(clock.now_ms());
     let book = book::Book::new(
@@ -260,6 +262,7 @@ pub async fn start(
         clock,
         metrics,
         Box::new(move |c| alerts.notify(c)),
+        redis.map(|r| shared::SharedBook::new(r, config.budgets.reservation_ttl)),
     );
     let rows = report::restore(store, day).await?;
     book.restore(&rows);

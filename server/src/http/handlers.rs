@@ -77,8 +77,9 @@ pub async fn stream(
 ) -> Result<Response, AppError> {
     let input = ask_input(&state, caller, body)?;
     let owner = pipeline::owner_of(&input, addr);
-    let started = pipeline::start(&state, input, request_id, owner, Delivery::Streamed).map_err(
-        |e| match e {
+    let started = pipeline::start(&state, input, request_id, owner, Delivery::Streamed)
+        .await
+        .map_err(|e| match e {
             pipeline::StartError::Budget(e) => AppError::from(e),
             pipeline::StartError::TooManyStreams(e) => {
                 state
@@ -88,8 +89,7 @@ pub async fn stream(
                     .inc();
                 AppError::new(ErrorCode::TooManyStreams, e.to_string()).with_retry_after(1)
             }
-        },
-    )?;
+        })?;
     Ok(sse_response(&state, started.log, 0))
 }
 

@@ -101,7 +101,13 @@ pub struct Metrics {
 }
 
 /// Redis operations (`redis_operations_total{op}`).
-pub const REDIS_OPS: [&str; 3] = ["stream_mirror", "stream_read", "ping"];
+pub const REDIS_OPS: [&str; 5] = [
+    "stream_mirror",
+    "stream_read",
+    "ping",
+    "budget_reserve",
+    "budget_settle",
+];
 
 /// Outcomes of an SSE connection (`sse_streams_total`).
 pub const SSE_OUTCOMES: [&str; 3] = ["done", "error", "client_gone"];

@@ -175,7 +175,7 @@ pub async fn ask(
     request_id: String,
 ) -> Result<AskOutput, PipelineError> {
     let owner = owner_of(&input, None);
-    let started = match start(state, input, request_id, owner, Delivery::Whole) {
+    let started = match start(state, input, request_id, owner, Delivery::Whole).await {
         Ok(s) => s,
         Err(StartError::Budget(e)) => return Err(e),
         Err(StartError::TooManyStreams(_)) => return Err(PipelineError::Interrupted),
@@ -208,7 +208,7 @@ pub fn owner_of(input: &AskInput, addr: Option<std::net::IpAddr>) -> String {
 /// a streamed answer would exceed `stream.max_concurrent`, or when the caller's budget cannot pay
 /// even the cheapest model (a model call reserves its worst case here, before anything is sent;
 /// the reservation is settled or released in the answer's task).
-pub fn start(
+pub async fn start(
     state: &AppState,
     input: AskInput,
     request_id: String,
@@ -278,6 +278,7 @@ pub fn start(
         match state
             .budget
             .reserve_route(cfg, &payer, &mut decision, prompt)
+            .await
         {
             Ok(r) => Some(r),
             Err(refusal) => {
