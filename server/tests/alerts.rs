@@ -103,15 +103,14 @@ fn config(
         daily_usd: None,
     };
     c.auth.admin_key = Some(Secret::new(ADMIN));
-    let mut a = AlertsConfig::default();
-    a.webhook_url = Some(format!("{base}/hook"));
-    a.webhook_secret = Some(Secret::new(SECRET));
-    if slack {
-        a.slack_url = Some(Secret::new(format!("{base}/slack")));
-    }
-    a.backoff = Duration::from_millis(50);
-    a.timeout = Duration::from_secs(20);
-    c.alerts = a;
+    c.alerts = AlertsConfig {
+        webhook_url: Some(format!("{base}/hook")),
+        webhook_secret: Some(Secret::new(SECRET)),
+        slack_url: slack.then(|| Secret::new(format!("{base}/slack"))),
+        backoff: Duration::from_millis(50),
+        timeout: Duration::from_secs(20),
+        ..AlertsConfig::default()
+    };
     (c, unit)
 }
 
