@@ -1,9 +1,12 @@
 //! Structured chart commands as typed Rust, and their wire shape.
 //!
-//! Invariant: a [`Command`] is always valid and always carries its canonical legacy string;
-//! the only ways to build one are [`Command::new`] (from a valid [`CommandKind`]) and the parsers.
+//! Invariant: a [`Command`] is always valid and always carries its canonical legacy string.
+//! Its fields are private; outside core the only way to build one is [`Command::new`], which
+//! checks the kind with the legacy parser's validators; inside core, the parsers and the decoder
+//! build it from what their validators accepted.
 //! Decoding untrusted JSON lives in `validate`, never in a `Deserialize` impl.
 
+use crate::issue::{Issue, IssueCode};
 use crate::num::{serialize_number, serialize_opt_number};
 use crate::vocab::{
     AssetType, ChartType, ClearTarget, CrosshairMode, IndicatorName, ResetTarget, Timeframe,
@@ -66,8 +69,40 @@ impl Serialize for Command {
 }
 
 impl Command {
-    /// Builds a command and computes its canonical legacy string.
-    pub fn new(kind: CommandKind) -> Command {
+    /// Builds a command from `kind` when it is valid and canonical, else returns why.
+    ///
+    /// The check is the legacy parser's: `kind`'s canonical legacy string, read back, must give
+    /// exactly `kind` (the structured decoder runs the same validators, `legacy::symbol`,
+    /// `check_price`, …). So a symbol that is not canonical (`tsla`), a number out of its range
+    /// (`ZOOM:IN:5e-324`), a `raw` value that is not command-shaped or that reads as a known
+    /// command (`LOAD:TSLA`) are all refused here: no crate can hold an invalid `Command`.
+    pub fn new(kind: CommandKind) -> Result<Command, Vec<Issue>> {
+        let legacy = crate::legacy::format_kind(&kind);
+        let mut parsed = crate::legacy::parse_legacy(&legacy);
+        match parsed.commands.as_slice() {
+            [c] if c.kind == kind && c.legacy == legacy => {
+                Ok(parsed.commands.pop().expect("one command"))
+            }
+            [] if parsed.issues.iter().any(Issue::is_error) => Err(parsed.issues),
+            _ => Err(vec![Issue::error(
+                IssueCode::InvalidValue,
+                vec![],
+                format!(
+                    "not a canonical command: its legacy string {:?} reads back as {:?}",
+                    crate::issue::excerpt(&legacy),
+                    parsed
+                        .commands
+                        .iter()
+                        .map(|c| c.legacy())
+                        .collect::<Vec<_>>()
+                ),
+            )]),
+        }
+    }
+
+    /// Builds a command from a `kind` that core's own validators (the legacy parser, the
+    /// structured decoder) have already checked, and computes its canonical legacy string.
+    pub(crate) fn from_checked(kind: CommandKind) -> Command {
         let legacy = crate::legacy::format_kind(&kind);
         Command {
             kind,
@@ -77,14 +112,55 @@ impl Command {
         }
     }
 
-    /// Sets the description (callers bound its length).
-    pub fn with_description(mut self, description: Option<String>) -> Command {
-        self.description = description;
-        self
+    /// Sets the description, made safe to show as the decoder does
+    /// ([`crate::vocab::clean_text`]); one longer than [`crate::validate::MAX_TEXT_LEN`] bytes is
+    /// refused (`too_long`).
+    pub fn with_description(mut self, description: Option<String>) -> Result<Command, Issue> {
+        if let Some(d) = &description {
+            if d.len() > crate::validate::MAX_TEXT_LEN {
+                return Err(Issue::error(
+                    IssueCode::TooLong,
+                    vec![],
+                    format!(
+                        "description of {} bytes exceeds {}",
+                        d.len(),
+                        crate::validate::MAX_TEXT_LEN
+                    ),
+                ));
+            }
+        }
+        self.description = description.map(|d| match crate::vocab::clean_text(&d) {
+            std::borrow::Cow::Borrowed(_) => d,
+            std::borrow::Cow::Owned(clean) => clean,
+        });
+        Ok(self)
     }
 
-    /// Sets the RFC 3339 timestamp (callers validate it).
-    pub fn with_timestamp(mut self, timestamp: Option<String>) -> Command {
+    /// Sets the timestamp, which must be an RFC 3339 date-time (`invalid_timestamp` otherwise).
+    pub fn with_timestamp(mut self, timestamp: Option<String>) -> Result<Command, Issue> {
+        if let Some(t) = &timestamp {
+            if !crate::vocab::is_valid_rfc3339(t) {
+                return Err(Issue::error(
+                    IssueCode::InvalidTimestamp,
+                    vec![],
+                    format!(
+                        "timestamp must be an RFC 3339 date-time, got {:?}",
+                        crate::issue::excerpt(t)
+                    ),
+                ));
+            }
+        }
+        self.timestamp = timestamp;
+        Ok(self)
+    }
+
+    /// Sets a description and timestamp the structured decoder has already cleaned and checked.
+    pub(crate) fn with_checked_text(
+        mut self,
+        description: Option<String>,
+        timestamp: Option<String>,
+    ) -> Command {
+        self.description = description;
         self.timestamp = timestamp;
         self
     }
@@ -262,7 +338,7 @@ impl Serialize for Drawing {
         };
         let len = 1 + fields + usize::from(self.pattern_id.is_some());
         let mut st = s.serialize_struct("Drawing", len)?;
-        st.serialize_field("style", self.shape.style().as_wire())?;
+        st.serialize_field("style", self.shape.style().as_str())?;
         match &self.shape {
             DrawingShape::Trendline {
                 start_price,
@@ -529,10 +605,13 @@ pub(crate) fn sample_commands() -> Vec<Command> {
         for (k, c) in parsed.commands.into_iter().enumerate() {
             let c = match (i + k) % 3 {
                 0 => c,
-                1 => c.with_description(Some("why \"this\"".to_owned())),
+                1 => c
+                    .with_description(Some("why \"this\"".to_owned()))
+                    .expect("short"),
                 _ => c
                     .with_description(Some("d".to_owned()))
-                    .with_timestamp(Some("2024-06-01T14:30:00Z".to_owned())),
+                    .and_then(|c| c.with_timestamp(Some("2024-06-01T14:30:00Z".to_owned())))
+                    .expect("valid"),
             };
             out.push(c);
         }
@@ -576,6 +655,81 @@ mod tests {
         let kinds: std::collections::BTreeSet<&str> =
             commands.iter().map(|c| c.type_name()).collect();
         assert_eq!(kinds.len(), CommandKind::TYPES.len(), "{kinds:?}");
+    }
+
+    #[test]
+    fn new_refuses_what_the_validators_refuse() {
+        let load = |s: &str| {
+            CommandKind::Load(Load {
+                symbol: s.to_owned(),
+                asset_type: None,
+            })
+        };
+        let raw = |s: &str| {
+            CommandKind::Raw(Raw {
+                value: s.to_owned(),
+            })
+        };
+        let zoom = |a: f64| {
+            CommandKind::Zoom(Zoom {
+                direction: ZoomDirection::In,
+                amount: Some(a),
+            })
+        };
+        for bad in [
+            load("<svg/onload=alert(1)>"),
+            load("tsla"),
+            load(""),
+            raw("javascript:alert(document.cookie)//"),
+            raw("LOAD:TSLA"),
+            raw("FOO:BAR\nLOAD:X"),
+            zoom(5e-324),
+            zoom(f64::NAN),
+        ] {
+            let why = Command::new(bad.clone()).expect_err("invalid");
+            assert!(why.iter().any(Issue::is_error), "{bad:?}: {why:?}");
+        }
+        let ok = Command::new(load("BRK.B")).expect("valid");
+        assert_eq!(ok.legacy(), "LOAD:BRK.B");
+        assert_eq!(
+            Command::new(raw("FOO:BAR")).expect("valid").legacy(),
+            "FOO:BAR"
+        );
+        assert_eq!(
+            Command::new(zoom(2.5)).expect("valid").legacy(),
+            "ZOOM:IN:2.5"
+        );
+    }
+
+    #[test]
+    fn description_and_timestamp_are_checked_as_the_decoder_checks_them() {
+        let c = Command::new(CommandKind::Reset(Reset {
+            target: ResetTarget::View,
+        }))
+        .expect("valid");
+        let cleaned = c
+            .clone()
+            .with_description(Some("a\u{0}b\u{1b}[31m\u{2028}c".to_owned()))
+            .expect("short");
+        assert_eq!(cleaned.description(), Some("ab[31m c"));
+        let long = "x".repeat(crate::validate::MAX_TEXT_LEN + 1);
+        assert_eq!(
+            c.clone()
+                .with_description(Some(long))
+                .expect_err("long")
+                .code,
+            IssueCode::TooLong
+        );
+        assert_eq!(
+            c.clone()
+                .with_timestamp(Some("yesterday".to_owned()))
+                .expect_err("bad")
+                .code,
+            IssueCode::InvalidTimestamp
+        );
+        assert!(c
+            .with_timestamp(Some("2024-06-01T14:30:00Z".to_owned()))
+            .is_ok());
     }
 
     #[test]

@@ -35,14 +35,10 @@ pub fn run_vector(area: &str, input: &Value) -> Result<Value, String> {
                 Some(Value::String(t)) => Some(t.as_str()),
                 Some(_) => return Err("responseText must be a string or null".to_owned()),
             };
-            let flags = match input.get("flags") {
-                Some(f) => {
-                    crate::NormalizeFlags::from_json(f).map_err(|e| format!("bad flags: {e}"))?
-                }
-                None => crate::NormalizeFlags::default(),
-            };
-            serde_json::to_value(crate::normalize_chart_command_payload(payload, text, flags))
-                .map_err(|e| e.to_string())?
+            let flags = input.get("flags").unwrap_or(&Value::Null);
+            let out = crate::normalize::normalize_with_json_flags(payload, text, flags)
+                .map_err(|e| format!("bad flags: {e}"))?;
+            serde_json::to_value(out).map_err(|e| e.to_string())?
         }
         "understand" => {
             let s = input.as_str().ok_or("understand input must be a string")?;

@@ -5,92 +5,47 @@
 use serde::Serialize;
 use std::fmt;
 
-/// Stable issue codes. Clients switch on these; never rename one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
-#[serde(rename_all = "snake_case")]
-pub enum IssueCode {
-    /// A value has the wrong JSON type, or a string has the wrong shape.
-    InvalidType,
-    /// A required field is absent.
-    MissingField,
-    /// A symbol is not one of the accepted shapes.
-    InvalidSymbol,
-    /// A timeframe is not a canonical token or alias.
-    InvalidTimeframe,
-    /// An indicator name is unknown.
-    UnknownIndicator,
-    /// A number is not finite, out of range, or not an integer where one is needed.
-    InvalidNumber,
-    /// A timestamp, date or time is malformed.
-    InvalidTimestamp,
-    /// A structured command has a `type` nobody knows.
-    UnknownCommandType,
-    /// A legacy string has a verb nobody knows (kept as `raw`).
-    UnknownVerb,
-    /// `chart_objects.version` is not `"2.0"`.
-    InvalidVersion,
-    /// A list had more than the accepted number of commands.
-    TooManyCommands,
-    /// A string is longer than accepted.
-    TooLong,
-    /// Structured-first mode fell back to the legacy list.
-    FallbackToLegacy,
-    /// A string is not one of an enumeration's values (zoom direction, chart type, …). Added by chartgate.
-    InvalidValue,
-    /// An object has a field nobody knows; it is ignored. Added by chartgate.
-    UnknownField,
-    /// A legacy list element holds no command-shaped token (prose), or a `raw` value is not
-    /// command-shaped. Spec §3, "Prose is not a command".
-    NotACommand,
-    /// More than [`MAX_ISSUES`] issues were found; this last one counts the rest. Added by chartgate.
-    TooManyIssues,
-}
-
-impl IssueCode {
-    /// The wire spelling of the code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IssueCode::InvalidType => "invalid_type",
-            IssueCode::MissingField => "missing_field",
-            IssueCode::InvalidSymbol => "invalid_symbol",
-            IssueCode::InvalidTimeframe => "invalid_timeframe",
-            IssueCode::UnknownIndicator => "unknown_indicator",
-            IssueCode::InvalidNumber => "invalid_number",
-            IssueCode::InvalidTimestamp => "invalid_timestamp",
-            IssueCode::UnknownCommandType => "unknown_command_type",
-            IssueCode::UnknownVerb => "unknown_verb",
-            IssueCode::InvalidVersion => "invalid_version",
-            IssueCode::TooManyCommands => "too_many_commands",
-            IssueCode::TooLong => "too_long",
-            IssueCode::FallbackToLegacy => "fallback_to_legacy",
-            IssueCode::InvalidValue => "invalid_value",
-            IssueCode::UnknownField => "unknown_field",
-            IssueCode::NotACommand => "not_a_command",
-            IssueCode::TooManyIssues => "too_many_issues",
-        }
+crate::wire_enum! {
+    /// Stable issue codes. Clients switch on these; never rename one.
+    #[derive(schemars::JsonSchema)]
+    #[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+    pub enum IssueCode {
+        /// A value has the wrong JSON type, or a string has the wrong shape.
+        InvalidType = "invalid_type",
+        /// A required field is absent.
+        MissingField = "missing_field",
+        /// A symbol is not one of the accepted shapes.
+        InvalidSymbol = "invalid_symbol",
+        /// A timeframe is not a canonical token or alias.
+        InvalidTimeframe = "invalid_timeframe",
+        /// An indicator name is unknown.
+        UnknownIndicator = "unknown_indicator",
+        /// A number is not finite, out of range, or not an integer where one is needed.
+        InvalidNumber = "invalid_number",
+        /// A timestamp, date or time is malformed.
+        InvalidTimestamp = "invalid_timestamp",
+        /// A structured command has a `type` nobody knows.
+        UnknownCommandType = "unknown_command_type",
+        /// A legacy string has a verb nobody knows (kept as `raw`).
+        UnknownVerb = "unknown_verb",
+        /// `chart_objects.version` is not `"2.0"`.
+        InvalidVersion = "invalid_version",
+        /// A list had more than the accepted number of commands.
+        TooManyCommands = "too_many_commands",
+        /// A string is longer than accepted.
+        TooLong = "too_long",
+        /// Structured-first mode fell back to the legacy list.
+        FallbackToLegacy = "fallback_to_legacy",
+        /// A string is not one of an enumeration's values (zoom direction, chart type, …). Added by chartgate.
+        InvalidValue = "invalid_value",
+        /// An object has a field nobody knows; it is ignored. Added by chartgate.
+        UnknownField = "unknown_field",
+        /// A legacy list element holds no command-shaped token (prose), or a `raw` value is not
+        /// command-shaped. Spec §3, "Prose is not a command".
+        NotACommand = "not_a_command",
+        /// More than [`MAX_ISSUES`] issues were found; this last one counts the rest. Added by chartgate.
+        TooManyIssues = "too_many_issues",
     }
-
-    /// Every code, for metrics label sets and docs.
-    pub const ALL: [IssueCode; 17] = [
-        IssueCode::InvalidType,
-        IssueCode::MissingField,
-        IssueCode::InvalidSymbol,
-        IssueCode::InvalidTimeframe,
-        IssueCode::UnknownIndicator,
-        IssueCode::InvalidNumber,
-        IssueCode::InvalidTimestamp,
-        IssueCode::UnknownCommandType,
-        IssueCode::UnknownVerb,
-        IssueCode::InvalidVersion,
-        IssueCode::TooManyCommands,
-        IssueCode::TooLong,
-        IssueCode::FallbackToLegacy,
-        IssueCode::InvalidValue,
-        IssueCode::UnknownField,
-        IssueCode::NotACommand,
-        IssueCode::TooManyIssues,
-    ];
 }
 
 impl fmt::Display for IssueCode {
@@ -99,13 +54,14 @@ impl fmt::Display for IssueCode {
     }
 }
 
-/// How bad an issue is: an `error` drops the value, a `warning` keeps it (possibly repaired).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Error,
-    Warning,
+crate::wire_enum! {
+    /// How bad an issue is: an `error` drops the value, a `warning` keeps it (possibly repaired).
+    #[derive(schemars::JsonSchema)]
+    #[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+    pub enum Severity {
+        Error = "error",
+        Warning = "warning",
+    }
 }
 
 /// One segment of an issue path: an object key or an array index.

@@ -5,6 +5,7 @@
 //! JSON Schema handed to models. Pure functions only: no I/O, no clock, no randomness, no env.
 //! The server (native) and the browser (wasm) both call this crate; neither re-implements it.
 
+// First: its macro declares the string enums of the modules below.
 pub mod answer;
 pub mod command;
 #[doc(hidden)]
@@ -20,6 +21,7 @@ pub mod tool_stream;
 pub mod understand;
 pub mod validate;
 pub mod vocab;
+pub mod wire_enum;
 
 pub use answer::{shape_answer, ShapedAnswer};
 pub use command::{Command, CommandKind};
@@ -34,6 +36,7 @@ pub use schema::{chart_command_schema, chart_commands_tool};
 pub use tool_stream::ToolCallReader;
 pub use understand::{understand, Intent, Understanding};
 pub use validate::decode_command;
+pub use wire_enum::WireEnum;
 
 /// Validates one model tool call: `name` must be [`schema::TOOL_NAME`] and `arguments` the JSON
 /// text `{"commands": [...]}` of the tool's schema. It is a [`ToolCallReader`] fed the whole text

@@ -86,6 +86,74 @@ impl NormalizeFlags {
     }
 }
 
+/// Every spelling of the two flags, as [`NormalizeFlags::from_json`] and the derived
+/// `Deserialize` read them.
+pub const FLAG_KEYS: [&str; 4] = [
+    "preferStructured",
+    "prefer_structured",
+    "structuredObjects",
+    "structured_objects",
+];
+
+/// How many unknown flag keys the warning names (the rest are counted).
+const NAMED_UNKNOWN_FLAGS: usize = 4;
+
+impl NormalizeFlags {
+    /// The warning for the keys of a flags object that name no flag (a typo such as
+    /// `preferStructure` would otherwise leave structured-first silently off): one
+    /// `unknown_field` warning at `["flags"]` naming the first few, or `None`. Reading the flags
+    /// ignores such keys, as the derived `Deserialize` does, so the two stay in agreement.
+    pub fn unknown_keys_issue(v: &Value) -> Option<Issue> {
+        let Value::Object(map) = v else {
+            return None;
+        };
+        let unknown: Vec<&String> = map
+            .keys()
+            .filter(|k| !FLAG_KEYS.contains(&k.as_str()))
+            .collect();
+        if unknown.is_empty() {
+            return None;
+        }
+        let mut named: Vec<String> = unknown
+            .iter()
+            .take(NAMED_UNKNOWN_FLAGS)
+            .map(|k| format!("`{}`", crate::issue::excerpt(k)))
+            .collect();
+        if unknown.len() > NAMED_UNKNOWN_FLAGS {
+            named.push(format!("{} more", unknown.len() - NAMED_UNKNOWN_FLAGS));
+        }
+        Some(Issue::warning(
+            IssueCode::UnknownField,
+            vec![key("flags")],
+            format!(
+                "unknown flag{} {}; ignored (the flags are preferStructured and structuredObjects)",
+                if unknown.len() == 1 { "" } else { "s" },
+                named.join(", ")
+            ),
+        ))
+    }
+}
+
+/// [`normalize_chart_command_payload`] with the flags as JSON (`null`: the defaults), as callers
+/// outside Rust pass them: flags read by [`NormalizeFlags::from_json`] (its error when they are
+/// malformed), and unknown flag keys reported first among the issues
+/// ([`NormalizeFlags::unknown_keys_issue`]).
+pub fn normalize_with_json_flags(
+    input: &Value,
+    response_text: Option<&str>,
+    flags: &Value,
+) -> Result<Normalized, String> {
+    let typed = match flags {
+        Value::Null => NormalizeFlags::default(),
+        f => NormalizeFlags::from_json(f)?,
+    };
+    let mut out = normalize_chart_command_payload(input, response_text, typed);
+    if let Some(warning) = NormalizeFlags::unknown_keys_issue(flags) {
+        out.issues.insert(0, warning);
+    }
+    Ok(out)
+}
+
 fn boolean(v: &Value) -> Result<bool, String> {
     match v {
         Value::Bool(b) => Ok(*b),
@@ -110,25 +178,25 @@ fn unexpected(v: &Value) -> String {
     }
 }
 
-/// Where `commands` came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    Hybrid,
-    StructuredFirst,
+crate::wire_enum! {
+    /// Where `commands` came from.
+    #[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+    pub enum Mode {
+        Hybrid = "hybrid",
+        StructuredFirst = "structured_first",
+    }
 }
 
-/// Which input list(s) contributed to `commands`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    ChartObjects,
-    Structured,
-    Legacy,
-    Mixed,
-    None,
+crate::wire_enum! {
+    /// Which input list(s) contributed to `commands`.
+    #[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+    pub enum Source {
+        ChartObjects = "chart_objects",
+        Structured = "structured",
+        Legacy = "legacy",
+        Mixed = "mixed",
+        None = "none",
+    }
 }
 
 /// The normalized payload (spec §6).

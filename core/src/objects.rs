@@ -50,7 +50,7 @@ pub fn build_chart_objects(commands: &[Command]) -> ChartObjects {
                 None => indicators.push(i.clone()),
             },
             CommandKind::Drawing(d) => overlays.push(Overlay {
-                name: d.shape.style().as_wire().to_owned(),
+                name: d.shape.style().as_str().to_owned(),
                 kind: "drawing".to_owned(),
                 params: payload_map(c),
             }),
@@ -86,7 +86,7 @@ fn payload_map(c: &Command) -> Map<String, Value> {
     };
     match c.kind() {
         CommandKind::Drawing(d) => {
-            put("style", Value::from(d.shape.style().as_wire()));
+            put("style", Value::from(d.shape.style().as_str()));
             match &d.shape {
                 DrawingShape::Trendline {
                     start_price,

@@ -3,8 +3,6 @@
 //! This module is the one authority for "is this token valid, and what is its canonical spelling".
 //! It must not know about commands, paths or issues: callers turn a `None` into the right issue.
 
-use serde::Serialize;
-
 /// Longest accepted symbol, after trimming.
 pub const MAX_SYMBOL_LEN: usize = 12;
 
@@ -58,27 +56,23 @@ pub fn symbol_shape(s: &str) -> Option<AssetType> {
     None
 }
 
+/// A vocabulary: a [`crate::wire_enum!`] whose values also have a legacy spelling
+/// (`Name { Variant => "wire" / "LEGACY", … }`).
 macro_rules! token_enum {
     (
         $(#[$meta:meta])*
         $name:ident { $($variant:ident => $wire:literal / $legacy:literal),+ $(,)? }
     ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
-        #[cfg_attr(feature = "ts", derive(tsify::Tsify))]
-        pub enum $name {
-            $(#[serde(rename = $wire)] $variant),+
+        crate::wire_enum! {
+            $(#[$meta])*
+            #[derive(PartialOrd, Ord, schemars::JsonSchema)]
+            #[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+            pub enum $name {
+                $($variant = $wire),+
+            }
         }
 
         impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The spelling used in JSON payloads.
-            pub fn as_wire(self) -> &'static str {
-                match self { $($name::$variant => $wire),+ }
-            }
-
             /// The spelling used in canonical legacy strings.
             pub fn as_legacy(self) -> &'static str {
                 match self { $($name::$variant => $legacy),+ }
@@ -132,7 +126,7 @@ impl Timeframe {
     /// Parses a canonical token or one of the spec's input aliases. Case-sensitive where case carries meaning.
     pub fn parse(raw: &str) -> Option<Timeframe> {
         let s = raw.trim();
-        if let Some(tf) = Timeframe::ALL.iter().find(|t| t.as_wire() == s) {
+        if let Some(tf) = Timeframe::ALL.iter().find(|t| t.as_str() == s) {
             return Some(*tf);
         }
         let tf = match s {
@@ -227,7 +221,7 @@ impl IndicatorName {
     fn parse_plain(s: &str) -> Option<IndicatorName> {
         if let Some(n) = IndicatorName::ALL
             .iter()
-            .find(|n| n.as_wire().eq_ignore_ascii_case(s))
+            .find(|n| n.as_str().eq_ignore_ascii_case(s))
         {
             return Some(*n);
         }

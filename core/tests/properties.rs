@@ -196,11 +196,14 @@ fn payload() -> impl Strategy<Value = Value> {
         .prop_map(|(legacy, structured, objects, junk)| {
             let mut legacy: Vec<Value> = legacy
                 .into_iter()
-                .map(|k| json!(Command::new(k).legacy()))
+                .map(|k| json!(Command::new(k).expect("kind() is valid").legacy()))
                 .collect();
             let mut structured: Vec<Value> = structured
                 .into_iter()
-                .map(|k| serde_json::to_value(Command::new(k)).expect("serializable"))
+                .map(|k| {
+                    serde_json::to_value(Command::new(k).expect("kind() is valid"))
+                        .expect("serializable")
+                })
                 .collect();
             for (i, j) in junk.into_iter().enumerate() {
                 if i % 2 == 0 {
@@ -212,7 +215,10 @@ fn payload() -> impl Strategy<Value = Value> {
             let mut obj =
                 json!({ "chart_commands": legacy, "chart_commands_structured": structured });
             if let Some(cmds) = objects {
-                let cmds: Vec<Command> = cmds.into_iter().map(Command::new).collect();
+                let cmds: Vec<Command> = cmds
+                    .into_iter()
+                    .map(|k| Command::new(k).expect("kind() is valid"))
+                    .collect();
                 obj["chart_objects"] =
                     serde_json::to_value(chartgate_core::build_chart_objects(&cmds))
                         .expect("serializable");
@@ -285,7 +291,7 @@ proptest! {
 
     #[test]
     fn legacy_round_trip_for_every_valid_command(k in kind()) {
-        let c = Command::new(k);
+        let c = Command::new(k).expect("kind() is valid");
         let parsed = parse_legacy(c.legacy());
         prop_assert!(parsed.issues.is_empty(), "{}: {:?}", c.legacy(), parsed.issues);
         prop_assert_eq!(parsed.commands.len(), 1);
@@ -295,7 +301,7 @@ proptest! {
 
     #[test]
     fn structured_round_trip_for_every_valid_command(k in kind()) {
-        let c = Command::new(k);
+        let c = Command::new(k).expect("kind() is valid");
         let wire = serde_json::to_value(&c).expect("serializable");
         let d = decode_command(&wire);
         prop_assert!(d.issues.is_empty(), "{wire}: {:?}", d.issues);

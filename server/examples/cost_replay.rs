@@ -12,8 +12,8 @@
 
 use chartgate_mock_openai::{MockConfig, MockServer};
 use chartgate_server::config::{Config, ProviderKind};
-use chartgate_server::pipeline::{self, AskInput};
-use chartgate_server::routing::ModelTier;
+use chartgate_server::pipeline::{self, AskInput, Principal};
+use chartgate_server::routing::{ModelTier, UserTier};
 use chartgate_server::AppState;
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -33,7 +33,11 @@ async fn replay(config: Config, log: &[(String, Option<String>)]) -> (f64, BTree
             session_id: None,
             user_id: user.clone(),
             chart_context: None,
-            tier: None,
+            // Every caller of the log as a standard key's user.
+            principal: user.clone().map_or_else(
+                || Principal::anonymous(None),
+                |u| Principal::key(u, UserTier::Standard),
+            ),
         };
         match pipeline::ask(&state, input, format!("replay-{i}")).await {
             Ok(out) => {

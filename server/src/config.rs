@@ -85,25 +85,27 @@ struct RawConfig {
     models: RawModels,
     prices: BTreeMap<String, RawPrice>,
     routing: RawRouting,
-    users: RawUsers,
     flags: RawFlags,
     stream: crate::stream::RawStreamConfig,
     redis: crate::redis::RawRedisConfig,
     auth: RawAuth,
     budgets: crate::budget::RawBudgets,
     alerts: crate::alerts::RawAlerts,
+    rate_limits: crate::ratelimit::RawRateLimits,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawAuth {
     anonymous: String,
+    trusted_proxies: Vec<String>,
 }
 
 impl Default for RawAuth {
     fn default() -> Self {
         RawAuth {
             anonymous: "allow".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -368,22 +370,6 @@ impl Default for RawBreaker {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RawUsers {
-    default_tier: UserTier,
-    tiers: BTreeMap<String, UserTier>,
-}
-
-impl Default for RawUsers {
-    fn default() -> Self {
-        RawUsers {
-            default_tier: UserTier::Standard,
-            tiers: BTreeMap::new(),
-        }
-    }
-}
-
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 struct RawFlags {
@@ -411,10 +397,10 @@ pub struct Config {
     pub models: TierChains,
     pub prices: Prices,
     pub routing: RoutingConfig,
-    pub users: UsersConfig,
     pub flags: FlagsConfig,
     pub stream: crate::stream::StreamConfig,
     pub redis: crate::redis::RedisConfig,
+    pub rate_limits: crate::ratelimit::RateLimitsConfig,
     pub auth: AuthConfig,
     pub budgets: crate::budget::BudgetsConfig,
     pub alerts: crate::alerts::AlertsConfig,
@@ -427,6 +413,8 @@ pub struct AuthConfig {
     pub allow_anonymous: bool,
     /// From `CHARTGATE_AUTH__ADMIN_KEY` only; `None`: no admin access at all.
     pub admin_key: Option<Secret>,
+    /// Peers whose `X-Forwarded-For` is believed (addresses or CIDR ranges); empty: none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// HTTP listener and request bounds.
@@ -618,24 +606,6 @@ impl UserCaps {
             UserTier::Anonymous => self.anonymous,
             UserTier::Standard => self.standard,
             UserTier::Premium => self.premium,
-        }
-    }
-}
-
-/// Caller tiers. API keys replace this map when auth lands; a request body can never raise a tier
-/// above what this map says, but note that `user_id` is self-asserted until then.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsersConfig {
-    pub default_tier: UserTier,
-    pub tiers: HashMap<String, UserTier>,
-}
-
-impl UsersConfig {
-    /// The tier of a caller: anonymous without a user id, else the listed tier or the default.
-    pub fn tier_of(&self, user_id: Option<&str>) -> UserTier {
-        match user_id {
-            None => UserTier::Anonymous,
-            Some(id) => self.tiers.get(id).copied().unwrap_or(self.default_tier),
         }
     }
 }
@@ -944,6 +914,27 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
         .map_err(|(key, message)| ConfigError::invalid(key, message))?;
     let redis = crate::redis::RedisConfig::try_from(raw.redis)
         .map_err(|(key, message)| ConfigError::invalid(key, message))?;
+    let rate_limits = crate::ratelimit::RateLimitsConfig::try_from(raw.rate_limits)
+        .map_err(|(key, message)| ConfigError::invalid(key, message))?;
+    let trusted_proxies = raw
+        .auth
+        .trusted_proxies
+        .iter()
+        .map(|p| {
+            let p = p.trim();
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ConfigError::invalid(
+                        "auth.trusted_proxies",
+                        format!(
+                            "{:?} is not an IP address or CIDR range",
+                            p.chars().take(60).collect::<String>()
+                        ),
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     if raw.llm.max_completion_tokens == 0 {
         return Err(ConfigError::invalid(
             "llm.max_completion_tokens",
@@ -1166,13 +1157,10 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
                 cooldown: Duration::from_millis(b.cooldown_ms),
             },
         },
-        users: UsersConfig {
-            default_tier: raw.users.default_tier,
-            tiers: raw.users.tiers.into_iter().collect(),
-        },
         auth: AuthConfig {
             allow_anonymous,
             admin_key,
+            trusted_proxies,
         },
         flags: FlagsConfig {
             prefer_structured_percent: raw.flags.prefer_structured_chart_commands.rollout_percent,
@@ -1184,6 +1172,7 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
             .map_err(|(key, message)| ConfigError::invalid(key, message))?,
         alerts: crate::alerts::AlertsConfig::from_raw(raw.alerts, env)
             .map_err(|(key, message)| ConfigError::invalid(key, message))?,
+        rate_limits,
     })
 }
 

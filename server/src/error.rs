@@ -58,6 +58,8 @@ pub enum ErrorCode {
     Interrupted,
     /// A stream held by another replica cannot be read: Redis does not answer.
     StreamStoreUnavailable,
+    /// The caller's rate limit is used up (`Retry-After` says when to come back).
+    RateLimited,
     /// The caller's budget (or the global one) cannot pay even the cheapest model now.
     BudgetExceeded,
     /// A bug: a broken invariant or a task that died.
@@ -89,6 +91,7 @@ impl ErrorCode {
             ErrorCode::StreamLimit => "stream_limit",
             ErrorCode::Interrupted => "interrupted",
             ErrorCode::StreamStoreUnavailable => "stream_store_unavailable",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::BudgetExceeded => "budget_exceeded",
             ErrorCode::Internal => "internal",
         }
@@ -116,6 +119,7 @@ impl ErrorCode {
             | ErrorCode::TooManyStreams
             | ErrorCode::Interrupted
             | ErrorCode::StreamStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::BudgetExceeded => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -135,6 +139,7 @@ impl ErrorCode {
             413 => ErrorCode::PayloadTooLarge,
             415 => ErrorCode::UnsupportedMediaType,
             422 => ErrorCode::InvalidField,
+            429 => ErrorCode::RateLimited,
             502 => ErrorCode::UpstreamError,
             503 => ErrorCode::UpstreamUnavailable,
             504 => ErrorCode::UpstreamTimeout,
@@ -225,6 +230,7 @@ mod tests {
             ErrorCode::MethodNotAllowed,
             ErrorCode::UpstreamError,
             ErrorCode::UpstreamTimeout,
+            ErrorCode::RateLimited,
             ErrorCode::Internal,
         ] {
             assert_eq!(

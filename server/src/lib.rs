@@ -17,6 +17,7 @@ pub mod http;
 pub mod llm;
 pub mod metrics;
 pub mod pipeline;
+pub mod ratelimit;
 pub mod redis;
 pub mod routing;
 pub mod state;

@@ -50,6 +50,8 @@ pub struct Inner {
     pub streams: StreamRegistry,
     /// The shared Redis tier, when `redis.url` is set.
     pub redis: Option<crate::redis::Redis>,
+    /// Rate limits per caller (on Redis when configured).
+    pub limits: crate::ratelimit::RateLimiter,
     /// Every answer's task; graceful shutdown waits for them (`drain`).
     pub tasks: tokio_util::task::TaskTracker,
     pub understand: Understander,
@@ -117,6 +119,7 @@ impl StateBuilder {
         let breakers = Breakers::new(config.routing.breaker, &models, now);
         let streams = StreamRegistry::new(config.stream);
         let redis = crate::redis::Redis::new(&config.redis, metrics.clone());
+        let limits = crate::ratelimit::RateLimiter::new(config.rate_limits, redis.clone());
         let alerts = crate::alerts::Alerts::start(&config.alerts, &store, metrics.money.clone());
         let budget = crate::budget::start(
             &config,
@@ -140,6 +143,7 @@ impl StateBuilder {
             breakers,
             streams,
             redis,
+            limits,
             tasks: tokio_util::task::TaskTracker::new(),
             understand: self.understand,
             budget,
@@ -218,16 +222,22 @@ impl AppState {
     }
 }
 
-/// Sweeps expired streams about once a second, for as long as the state lives.
+/// Sweeps expired streams about once a second (and idle rate-limit state once a minute), for as
+/// long as the state lives.
 fn spawn_sweeper(state: &AppState) {
     let weak = Arc::downgrade(&state.0);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks: u64 = 0;
         loop {
             tick.tick().await;
             let Some(inner) = weak.upgrade() else { return };
             inner.streams.sweep(Instant::now());
+            ticks += 1;
+            if ticks % 60 == 0 {
+                inner.limits.forget_idle();
+            }
             inner.budget.refresh();
             let (held, bytes) = inner.streams.held();
             inner

@@ -103,6 +103,11 @@ fn config(
         daily_usd: None,
     };
     c.auth.admin_key = Some(Secret::new(ADMIN));
+    c.rate_limits = chartgate_server::ratelimit::RateLimitsConfig {
+        anonymous: None,
+        standard: None,
+        premium: None,
+    };
     c.alerts = AlertsConfig {
         webhook_url: Some(format!("{base}/hook")),
         webhook_secret: Some(Secret::new(SECRET)),
@@ -114,11 +119,33 @@ fn config(
     (c, unit)
 }
 
+/// An ask by `alice` (a standard key).
 async fn ask(server: &TestServer) -> u16 {
-    server
-        .post("/ask", &json!({"query": QUERY, "user_id": "alice"}))
-        .await
-        .0
+    let key = alice(server);
+    bounded(
+        server
+            .http
+            .post(server.url("/ask"))
+            .bearer_auth(key)
+            .json(&json!({"query": QUERY}))
+            .send(),
+    )
+    .await
+    .unwrap()
+    .status()
+    .as_u16()
+}
+
+/// Alice's key (created on first use).
+fn alice(server: &TestServer) -> String {
+    static KEYS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+    let mut keys = KEYS.lock().unwrap();
+    if let Some((_, k)) = keys.iter().find(|(b, _)| *b == server.base) {
+        return k.clone();
+    }
+    let k = server.key("alice", chartgate_server::routing::UserTier::Standard);
+    keys.push((server.base.clone(), k.clone()));
+    k
 }
 
 /// Waits until `f` holds (bounded).

@@ -52,7 +52,6 @@ async fn a_keys_user_is_the_caller_and_the_body_cannot_raise_the_tier() {
     ] {
         *slot = ModelTier::Premium;
     }
-    c.users.tiers.insert("mallory".into(), UserTier::Premium);
     let server = TestServer::start(c).await;
     let (_, secret) = key_for(&server, "alice", UserTier::Standard);
     let bearer = format!("Bearer {secret}");

@@ -59,6 +59,8 @@ async fn state() -> (AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Config::defaults();
     c.store.path = dir.path().join("db.sqlite3");
+    // Hundreds of cases from one caller: the rate limit is tested in `rate_limits.rs`.
+    c.rate_limits = chartgate_server::ratelimit::RateLimitsConfig::unlimited();
     (bounded(AppState::new(c)).await.unwrap(), dir)
 }
 

@@ -9,7 +9,7 @@ use chartgate_mock_openai::Behavior;
 use chartgate_server::budget::{estimate_prompt_tokens, worst_case, Limits};
 use chartgate_server::clock::Clock;
 use chartgate_server::config::Config;
-use chartgate_server::routing::ModelTier;
+use chartgate_server::routing::{ModelTier, UserTier};
 use chartgate_server::AppState;
 use common::{bounded, mock, model_config, sample, TestServer};
 use serde_json::{json, Value};
@@ -65,7 +65,20 @@ fn config(mock: &chartgate_mock_openai::MockServer) -> Config {
     c.llm.max_completion_tokens = 100;
     c.server.conn.max_connections = 2048;
     c.server.conn.max_connections_per_address = 2048;
+    // Rate limits are the gate's business: off here, so only budgets refuse.
+    c.rate_limits = chartgate_server::ratelimit::RateLimitsConfig {
+        anonymous: None,
+        standard: None,
+        premium: None,
+    };
     c
+}
+
+/// A standard API key for `user` in the store at `db`.
+fn key_in(db: &Path, user: &str) -> String {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let k = chartgate_server::store::keys::create(&conn, user, UserTier::Standard, None).unwrap();
+    k.secret.expose().to_owned()
 }
 
 /// A server on an explicit store path and clock (for restarts and window resets).
@@ -104,15 +117,24 @@ impl Proc {
     }
 }
 
-/// POSTs an ask; status, Retry-After and body.
-async fn ask(http: &reqwest::Client, base: &str, user: &str) -> (u16, Option<u64>, Value) {
-    let r = bounded(
-        http.post(format!("{base}/ask"))
-            .json(&json!({"query": QUERY, "user_id": user}))
-            .send(),
-    )
-    .await
-    .unwrap();
+/// POSTs an ask with an API key (or none); status, Retry-After and body.
+async fn ask(http: &reqwest::Client, base: &str, key: Option<&str>) -> (u16, Option<u64>, Value) {
+    ask_query(http, base, key, QUERY).await
+}
+
+async fn ask_query(
+    http: &reqwest::Client,
+    base: &str,
+    key: Option<&str>,
+    query: &str,
+) -> (u16, Option<u64>, Value) {
+    let mut req = http
+        .post(format!("{base}/ask"))
+        .json(&json!({"query": query}));
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    let r = bounded(req.send()).await.unwrap();
     let status = r.status().as_u16();
     let retry = r
         .headers()
@@ -149,7 +171,8 @@ async fn a_thousand_concurrent_asks_on_a_budget_for_a_hundred_never_overshoot() 
     for i in 0..1000 {
         let (http, base) = (http.clone(), server.base.clone());
         tasks.push(tokio::spawn(async move {
-            ask(&http, &base, &format!("u{}", i % 37)).await
+            let _ = i;
+            ask(&http, &base, None).await
         }));
     }
     let (mut ok, mut refused) = (0, 0);
@@ -203,34 +226,52 @@ async fn a_caller_is_moved_down_a_tier_before_being_refused_and_the_fast_path_ne
     };
     mock.state().set_default(exact_mock(&c, 0));
     let server = TestServer::start(c).await;
-    let (status, _, body) = ask(&server.http, &server.base, "thrifty").await;
+    let thrifty = server.key("thrifty", UserTier::Standard);
+    let other = server.key("other", UserTier::Standard);
+    let (status, _, body) = ask(&server.http, &server.base, Some(&thrifty)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["tier"], "cheap");
     assert_eq!(body["model"], "gpt-4o-mini");
     assert_eq!(mock.state().stats("gpt-4o").requests, 0);
-    let (status, retry, body) = ask(&server.http, &server.base, "thrifty").await;
+    let (status, retry, body) = ask(&server.http, &server.base, Some(&thrifty)).await;
     assert_eq!(status, 429, "{body}");
     assert_eq!(body["error"]["code"], "budget_exceeded");
     assert!(retry.unwrap() <= 3600);
     // Chart control costs nothing: answered by core while the budget is spent.
-    let (status, _, body) = server
-        .post(
-            "/ask",
-            &json!({"query": "show me Tesla on the weekly with the 50 day", "user_id": "thrifty"}),
-        )
-        .await;
+    let (status, _, body) = ask_query(
+        &server.http,
+        &server.base,
+        Some(&thrifty),
+        "show me Tesla on the weekly with the 50 day",
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["model"], "offline");
     // Another caller has their own budget.
-    assert_eq!(ask(&server.http, &server.base, "other").await.0, 200);
+    assert_eq!(ask(&server.http, &server.base, Some(&other)).await.0, 200);
     let m = server.metrics().await;
     assert_eq!(sample(&m, "budget_downgrades_total"), 2.0);
     assert_eq!(
         sample(&m, r#"budget_refusals_total{scope="standard"}"#),
         1.0
     );
-    let (status, b) = server.get("/api/budget?").await;
-    assert_eq!(status, 200, "{b}");
+    let b: Value = server
+        .http
+        .get(server.url("/api/budget"))
+        .bearer_auth(&thrifty)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b["principal"], "user:thrifty", "{b}");
+    assert_eq!(b["windows"][0]["window"], "hour");
+    assert_eq!(b["windows"][0]["reserved_usd"], 0.0);
+    assert!(
+        b["windows"][0]["remaining_usd"].as_f64().unwrap() < cheap,
+        "{b}"
+    );
     let _ = server.shutdown().await;
 }
 
@@ -251,27 +292,34 @@ async fn windows_reset_on_the_utc_clock_and_a_restart_keeps_spend() {
     let day = now - now.rem_euclid(86_400_000);
     let clock = Clock::manual(day + 10 * 3_600_000 + 1_800_000);
     let p = start_at(c.clone(), &db, clock.clone()).await;
+    let walt = key_in(&db, "walt");
+    let walt = Some(walt.as_str());
     let http = reqwest::Client::new();
-    assert_eq!(ask(&http, &p.base, "walt").await.0, 200);
-    let (status, retry, _) = ask(&http, &p.base, "walt").await;
+    assert_eq!(ask(&http, &p.base, walt).await.0, 200);
+    let (status, retry, _) = ask(&http, &p.base, walt).await;
     assert_eq!((status, retry), (429, Some(1800)));
     let r: Value = http
         .get(format!("{}/api/budget", p.base))
+        .bearer_auth(walt.unwrap())
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    // In-process callers have no API key: the body's user is not the principal here.
     assert_eq!(r["windows"].as_array().unwrap().len(), 3, "{r}");
+    assert_eq!(
+        r["windows"][0]["resets_at"].as_str().unwrap().len(),
+        24,
+        "{r}"
+    );
     clock.advance(1_800_000);
-    assert_eq!(ask(&http, &p.base, "walt").await.0, 200, "a new hour");
+    assert_eq!(ask(&http, &p.base, walt).await.0, 200, "a new hour");
     p.stop().await;
     // A restart reads the day's spend back from the ledger: two calls of 2.5 are spent.
     let p = start_at(c, &db, clock.clone()).await;
     clock.advance(3_600_000);
-    let (status, retry, body) = ask(&http, &p.base, "walt").await;
+    let (status, retry, body) = ask(&http, &p.base, walt).await;
     assert_eq!(status, 429, "{body}");
     assert!(retry.unwrap() > 3600, "the day window refuses");
     p.stop().await;
@@ -317,9 +365,30 @@ async fn cost_reports_show_the_callers_rows_and_reject_bad_parameters() {
     c.auth.admin_key = Some(chartgate_server::config::Secret::new(admin.clone()));
     mock.state().set_default(exact_mock(&c, 0));
     let server = TestServer::start(c).await;
+    let rep_key = server.key("rep", UserTier::Standard);
     for _ in 0..3 {
-        assert_eq!(ask(&server.http, &server.base, "rep").await.0, 200);
+        assert_eq!(ask(&server.http, &server.base, Some(&rep_key)).await.0, 200);
     }
+    server.state.ledger.flush().await;
+    // Another caller (anonymous) sees none of rep's rows; rep sees its own.
+    let (status, body) = server.get("/api/costs/summary?window=hour").await;
+    assert_eq!(
+        (status, body["total_requests"].as_i64()),
+        (200, Some(0)),
+        "{body}"
+    );
+    let own: Value = server
+        .http
+        .get(server.url("/api/costs/recent"))
+        .bearer_auth(&rep_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["rows"].as_array().unwrap().len(), 3, "{own}");
+    assert_eq!(own["rows"][0]["principal"], "user:rep");
     server.state.ledger.flush().await;
     let get = |path: &str| {
         let req = server

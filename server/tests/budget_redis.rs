@@ -44,6 +44,11 @@ fn config(mock: &chartgate_mock_openai::MockServer, url: &str, budget: f64, ttl:
     }
     c.server.conn.max_connections = 2048;
     c.server.conn.max_connections_per_address = 2048;
+    c.rate_limits = chartgate_server::ratelimit::RateLimitsConfig {
+        anonymous: None,
+        standard: None,
+        premium: None,
+    };
     c.budgets.global_daily_usd = Some(budget);
     c.budgets.reservation_ttl = Duration::from_secs(ttl);
     let raw: RawRedisConfig =
@@ -89,6 +94,7 @@ fn replica(
         .env("CHARTGATE_LLM__MAX_COMPLETION_TOKENS", "100")
         .env("CHARTGATE_LLM__TIMEOUT_MS", "60000")
         .env("CHARTGATE_ROUTING__FAST_PATH", "false")
+        .env("CHARTGATE_RATE_LIMITS__ANONYMOUS__PER_MINUTE", "0")
         .env("CHARTGATE_SERVER__MAX_CONNECTIONS", "2048")
         .env("CHARTGATE_SERVER__MAX_CONNECTIONS_PER_ADDRESS", "2048")
         .env(

@@ -61,12 +61,15 @@ async fn server_error_walks_the_whole_premium_chain() {
     config.routing.intent_tiers.news_summary = chartgate_server::routing::ModelTier::Premium;
     config.routing.intent_tiers.price_only = chartgate_server::routing::ModelTier::Premium;
     config.routing.intent_tiers.technical_analysis = chartgate_server::routing::ModelTier::Premium;
-    config
-        .users
-        .tiers
-        .insert("vip".into(), chartgate_server::routing::UserTier::Premium);
     let server = TestServer::start(config).await;
-    let (status, _, body) = server.post("/ask", &ask("hello there", Some("vip"))).await;
+    let key = server.key("vip", chartgate_server::routing::UserTier::Premium);
+    let (status, _, body) = server
+        .post_with(
+            "/ask",
+            &[("x-api-key", key.as_str())],
+            &ask("hello there", None),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["model"], "gpt-4o-mini");
     assert_eq!(body["tier"], "premium");

@@ -48,6 +48,21 @@ fn second_replica(redis_url: &str, dir: &std::path::Path) -> (std::process::Chil
     (child, base)
 }
 
+/// A resume on the other replica. The mirror writes beside the answer, so right after the stream
+/// started its owner may not be in Redis yet: a 404 is retried (bounded) until it is.
+async fn remote_resume(http: &reqwest::Client, url: &str, last: &str) -> reqwest::Response {
+    for _ in 0..100 {
+        let r = bounded(http.get(url).header("last-event-id", last).send())
+            .await
+            .unwrap();
+        if r.status() != 404 {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the stream never reached the other replica through redis");
+}
+
 #[tokio::test]
 async fn a_stream_resumes_on_another_replica_through_redis() {
     let redis = RedisProcess::start();
@@ -61,13 +76,12 @@ async fn a_stream_resumes_on_another_replica_through_redis() {
     // The mirror writes beside the answer: wait (bounded) until the whole stream is in Redis.
     let mut got = Vec::new();
     for _ in 0..100 {
-        let r = bounded(
-            http.get(format!("{base}/api/agent/stream/{id}?session_id=x-rep"))
-                .header("last-event-id", "2")
-                .send(),
+        let r = remote_resume(
+            &http,
+            &format!("{base}/api/agent/stream/{id}?session_id=x-rep"),
+            "2",
         )
-        .await
-        .unwrap();
+        .await;
         assert_eq!(r.status(), 200);
         got = parse_sse(&r.text().await.unwrap());
         if got.len() == all.len() - 2 {
@@ -110,14 +124,12 @@ async fn a_running_stream_continues_live_on_another_replica() {
     drop(sse);
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base) = second_replica(&redis.url(), dir.path());
-    let r = bounded(
-        reqwest::Client::new()
-            .get(format!("{base}/api/agent/stream/{id}?user_id=live"))
-            .header("last-event-id", "1")
-            .send(),
+    let r = remote_resume(
+        &reqwest::Client::new(),
+        &format!("{base}/api/agent/stream/{id}?user_id=live"),
+        "1",
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(r.status(), 200);
     let rest = parse_sse(&bounded(r.text()).await.unwrap());
     assert_eq!(rest[0].id, 2);

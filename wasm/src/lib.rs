@@ -61,12 +61,12 @@ fn normalized(
 ) -> Result<Normalized, Failure> {
     let payload = decode_json(&input, &[])?;
     let text = decode_opt_string(response_text, &arg("responseText"), "responseText")?;
-    let flags = decode_flags(flags)?;
-    Ok(chartgate_core::normalize_chart_command_payload(
-        &payload,
-        text.as_deref(),
-        flags,
-    ))
+    let flags = match flags {
+        Some(f) => decode_json(&f, &arg("flags"))?,
+        None => serde_json::Value::Null,
+    };
+    chartgate_core::normalize::normalize_with_json_flags(&payload, text.as_deref(), &flags)
+        .map_err(bad_flags)
 }
 
 /// Reads the optional `flags` argument through JSON (so `undefined` fields take their defaults).
@@ -74,16 +74,19 @@ fn decode_flags(flags: Option<JsValue>) -> Result<NormalizeFlags, Failure> {
     Ok(match flags {
         Some(f) => match decode_json(&f, &arg("flags"))? {
             serde_json::Value::Null => NormalizeFlags::default(),
-            value => NormalizeFlags::from_json(&value).map_err(|e| {
-                Failure::new(
-                    chartgate_core::IssueCode::InvalidType,
-                    arg("flags"),
-                    format!("flags must be {{ preferStructured?: boolean, structuredObjects?: boolean }}: {e}"),
-                )
-            })?,
+            value => NormalizeFlags::from_json(&value).map_err(bad_flags)?,
         },
         None => NormalizeFlags::default(),
     })
+}
+
+/// The error for flags that cannot be read (`from_json`'s message).
+fn bad_flags(e: String) -> Failure {
+    Failure::new(
+        chartgate_core::IssueCode::InvalidType,
+        arg("flags"),
+        format!("flags must be {{ preferStructured?: boolean, structuredObjects?: boolean }}: {e}"),
+    )
 }
 
 /// An answer's chart commands in the shapes the two flags ask for (`chart_commands` empty under

@@ -269,16 +269,6 @@ pub async fn start(
     Ok(book)
 }
 
-/// The principal of a caller before the gate's identities: `user:<id>`, `addr:<ip>`, or
-/// `anonymous` (in-process callers without an address).
-pub fn principal_of(user_id: Option<&str>, addr: Option<std::net::IpAddr>) -> String {
-    match (user_id, addr) {
-        (Some(u), _) => format!("user:{u}"),
-        (None, Some(a)) => format!("addr:{a}"),
-        (None, None) => "anonymous".to_owned(),
-    }
-}
-
 /// An upper bound on the prompt tokens of a request: one token per two bytes of every text the
 /// request sends (real tokenizers average about four), plus `budgets.prompt_allowance_tokens`
 /// for what the request does not show.

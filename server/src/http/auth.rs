@@ -71,23 +71,90 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let Some(key) = presented_key(&parts.headers)? else {
+        let presented = presented_key(&parts.headers).inspect_err(|_| {
+            count_failure(state, "malformed");
+        })?;
+        let Some(key) = presented else {
             if state.config.auth.allow_anonymous {
                 return Ok(Caller::Anonymous);
             }
+            count_failure(state, "anonymous_denied");
             return Err(unauthorized(
                 "an API key is required (Authorization: Bearer <key> or X-API-Key)",
             ));
         };
         match keys::lookup(&state.store, key).await {
             Ok(Some(owner)) => Ok(Caller::Key(owner)),
-            Ok(None) => Err(unauthorized("unknown or revoked API key")),
+            Ok(None) => {
+                count_failure(state, "unknown_key");
+                Err(unauthorized("unknown or revoked API key"))
+            }
             Err(e) => {
+                count_failure(state, "lookup_error");
                 tracing::error!(error = %e, "API key lookup failed");
                 Err(AppError::new(ErrorCode::Internal, "internal error"))
             }
         }
     }
+}
+
+/// A request that presented the admin key (`Authorization: Bearer <admin key>` or `X-API-Key`).
+///
+/// Rejections: no key or an unknown one is 401 `unauthorized`; a valid API key (which has no
+/// admin right) is 403 `forbidden`; with no admin key configured every admin endpoint is 403.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let presented = presented_key(&parts.headers).inspect_err(|_| {
+            count_failure(state, "malformed");
+        })?;
+        if is_admin(state, presented.as_deref()) {
+            return Ok(Admin);
+        }
+        if state.config.auth.admin_key.is_none() {
+            count_failure(state, "admin_disabled");
+            return Err(AppError::new(
+                ErrorCode::Forbidden,
+                "admin endpoints are disabled: no admin key is configured (CHARTGATE_AUTH__ADMIN_KEY)",
+            ));
+        }
+        let Some(key) = presented else {
+            count_failure(state, "missing_admin_key");
+            return Err(unauthorized(
+                "this endpoint needs the admin key (Authorization: Bearer <admin key>)",
+            ));
+        };
+        match keys::lookup(&state.store, key).await {
+            Ok(Some(_)) => {
+                count_failure(state, "not_admin");
+                Err(AppError::new(
+                    ErrorCode::Forbidden,
+                    "this API key has no admin rights",
+                ))
+            }
+            Ok(None) => {
+                count_failure(state, "unknown_key");
+                Err(unauthorized("unknown admin key"))
+            }
+            Err(e) => {
+                count_failure(state, "lookup_error");
+                tracing::error!(error = %e, "API key lookup failed");
+                Err(AppError::new(ErrorCode::Internal, "internal error"))
+            }
+        }
+    }
+}
+
+fn count_failure(state: &AppState, reason: &str) {
+    state
+        .metrics
+        .auth_failures
+        .with_label_values(&[reason])
+        .inc();
 }
 
 /// Whether `presented` is the admin key (constant-time; false when none is configured).

@@ -1,11 +1,10 @@
 //! Thin handlers: extract, call the pipeline or a capability, respond.
 
-use super::auth::Caller;
-use super::extract::{ApiQuery, JsonBody, PeerAddr, RequestId};
+use super::extract::{ApiQuery, JsonBody, RequestId};
 use super::wire::{parse_id, AskBody, FlagsQuery, ResumeQuery};
 use crate::error::{AppError, ErrorCode};
 use crate::flags;
-use crate::pipeline::{self, AskInput, Delivery, PipelineError};
+use crate::pipeline::{self, AskInput, Delivery, PipelineError, Principal};
 use crate::state::AppState;
 use crate::stream::EventLog;
 use axum::body::Body;
@@ -40,14 +39,14 @@ impl From<PipelineError> for AppError {
     }
 }
 
-/// The pipeline's input for a validated body: with an API key the caller is the key's user at the
-/// key's tier (the body's `user_id` is replaced, never trusted).
-fn ask_input(state: &AppState, caller: Caller, body: AskBody) -> Result<AskInput, AppError> {
+/// The pipeline's input for a validated body, asked by `principal` (the gate's: a key's user at
+/// the key's tier, or an anonymous address; with a key the body's `user_id` is replaced).
+fn ask_input(state: &AppState, principal: Principal, body: AskBody) -> Result<AskInput, AppError> {
     let mut input = body.into_input(&state.config.server.limits)?;
-    if let Caller::Key(owner) = caller {
-        input.user_id = Some(owner.user_id);
-        input.tier = Some(owner.tier);
+    if let Some(user) = &principal.user_id {
+        input.user_id = Some(user.clone());
     }
+    input.principal = principal;
     Ok(input)
 }
 
@@ -56,10 +55,10 @@ fn ask_input(state: &AppState, caller: Caller, body: AskBody) -> Result<AskInput
 pub async fn ask(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
-    caller: Caller,
+    principal: Principal,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<Response, AppError> {
-    let input = ask_input(&state, caller, body)?;
+    let input = ask_input(&state, principal, body)?;
     let out = pipeline::ask(&state, input, request_id).await?;
     let upstream = out.upstream;
     let mut res = Json(out).into_response();
@@ -71,12 +70,11 @@ pub async fn ask(
 pub async fn stream(
     State(state): State<AppState>,
     RequestId(request_id): RequestId,
-    PeerAddr(addr): PeerAddr,
-    caller: Caller,
+    principal: Principal,
     JsonBody(body): JsonBody<AskBody>,
 ) -> Result<Response, AppError> {
-    let input = ask_input(&state, caller, body)?;
-    let owner = pipeline::owner_of(&input, addr);
+    let input = ask_input(&state, principal, body)?;
+    let owner = pipeline::owner_of(&input);
     let started = pipeline::start(&state, input, request_id, owner, Delivery::Streamed)
         .await
         .map_err(|e| match e {
@@ -98,7 +96,7 @@ pub async fn stream(
 pub async fn resume(
     State(state): State<AppState>,
     Path(stream_id): Path<String>,
-    PeerAddr(addr): PeerAddr,
+    principal: Principal,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<ResumeQuery>,
 ) -> Result<Response, AppError> {
@@ -116,9 +114,9 @@ pub async fn resume(
         session_id: parse_id("session_id", q.session_id, max)?,
         user_id: parse_id("user_id", q.user_id, max)?,
         chart_context: None,
-        tier: None,
+        principal,
     };
-    let owner = pipeline::owner_of(&probe, addr);
+    let owner = pipeline::owner_of(&probe);
     let not_found = || {
         AppError::new(
             ErrorCode::StreamNotFound,

@@ -9,6 +9,7 @@ pub mod body;
 pub mod cors;
 pub mod demo;
 pub mod extract;
+pub mod gate;
 pub mod handlers;
 pub mod head;
 pub mod io;
@@ -33,15 +34,24 @@ pub const CLIENT_REQUEST_ID_HEADER: &str = "x-client-request-id";
 ///
 /// Layer order (outermost first): `observe` (request id, declared body size, error rendering,
 /// HTTP metrics, span) → CORS (answers preflights) → body limit → routing → `record_route`
-/// (copies the matched route template to the response).
+/// (copies the matched route template to the response) → on API routes, `gate` (caller, client
+/// address, rate limit).
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.server.limits.max_body_bytes;
-    Router::new()
+    // Every API route passes the gate (caller, client address, rate limit); probes, metrics
+    // and the demo page do not.
+    let api = Router::new()
         .route("/api/agent/orchestrate", post(handlers::ask))
         .route("/ask", post(handlers::ask))
         .route("/api/agent/stream", post(handlers::stream))
         .route("/api/agent/stream/{stream_id}", get(handlers::resume))
         .route("/api/flags", get(handlers::flags))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            gate::gate,
+        ));
+    Router::new()
+        .merge(api)
         .route("/health", get(handlers::health))
         .route("/ready", get(handlers::ready))
         .route("/metrics", get(handlers::metrics))

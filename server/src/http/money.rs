@@ -1,11 +1,12 @@
 //! The money endpoints (`docs/server-api.md`): the caller's budget windows, cost reports from the
 //! ledger (the caller's own; the admin key sees everyone's) and the alert delivery log (admin).
 
-use super::auth::{is_admin, presented_key, Caller};
-use super::extract::{ApiQuery, PeerAddr};
+use super::auth::{is_admin, presented_key, Admin};
+use super::extract::ApiQuery;
 use crate::alerts;
-use crate::budget::{self, report, Payer};
+use crate::budget::{report, Payer};
 use crate::error::{AppError, ErrorCode};
+use crate::pipeline::Principal;
 use crate::routing::UserTier;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, State};
@@ -47,19 +48,12 @@ impl FromRequestParts<AppState> for Viewer {
         if is_admin(state, presented_key(&parts.headers)?.as_deref()) {
             return Ok(Viewer::Admin);
         }
-        let PeerAddr(addr) = PeerAddr::from_request_parts(parts, state)
-            .await
-            .unwrap_or(PeerAddr(None));
-        let (user_id, tier) = match Caller::from_request_parts(parts, state).await? {
-            Caller::Key(owner) => (Some(owner.user_id), owner.tier),
-            Caller::Anonymous => (None, UserTier::Anonymous),
-        };
-        let principal = budget::principal_of(user_id.as_deref(), addr);
+        let p = Principal::from_request_parts(parts, state).await?;
         Ok(Viewer::Caller(Payer::new(
             &state.config.budgets,
-            principal,
-            user_id,
-            tier,
+            p.id,
+            p.user_id,
+            p.tier,
         )))
     }
 }
@@ -187,27 +181,13 @@ async fn recent(
 }
 
 /// `GET /api/alerts/deliveries?limit=`: the delivery log, newest attempt first (admin only:
-/// 401 without a key or with an unknown one, 403 with a caller's key).
+/// 401 without a key or with an unknown one, 403 with a caller's key or when no admin key is
+/// configured).
 async fn deliveries(
     State(state): State<AppState>,
-    viewer: Viewer,
+    _admin: Admin,
     ApiQuery(q): ApiQuery<RecentQuery>,
 ) -> Result<Json<Value>, AppError> {
-    match viewer {
-        Viewer::Admin => {}
-        Viewer::Caller(p) if p.user_id.is_none() => {
-            return Err(AppError::new(
-                ErrorCode::Unauthorized,
-                "the admin key is required",
-            ))
-        }
-        Viewer::Caller(_) => {
-            return Err(AppError::new(
-                ErrorCode::Forbidden,
-                "this endpoint needs the admin key",
-            ))
-        }
-    }
     let limit = parse_limit(q.limit.as_deref())?;
     let rows = alerts::deliveries(&state.store, limit)
         .await

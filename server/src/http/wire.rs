@@ -201,7 +201,7 @@ impl AskBody {
                                     t.chars().take(20).collect::<String>()
                                 ))
                             })?
-                            .as_wire()
+                            .as_str()
                             .to_owned(),
                     ),
                 };
@@ -214,7 +214,7 @@ impl AskBody {
             session_id: parse_id("session_id", self.session_id, limits.max_id_chars)?,
             user_id: parse_id("user_id", self.user_id, limits.max_id_chars)?,
             chart_context,
-            tier: None,
+            principal: crate::pipeline::Principal::anonymous(None),
         })
     }
 }

@@ -109,12 +109,12 @@ pub fn describe_offline(u: &Understanding) -> String {
 fn phrase(c: &Command) -> String {
     match c.kind() {
         CommandKind::Load(l) => format!("loaded {}", l.symbol),
-        CommandKind::Timeframe(t) => format!("switched to the {} timeframe", t.value.as_wire()),
+        CommandKind::Timeframe(t) => format!("switched to the {} timeframe", t.value.as_str()),
         CommandKind::Indicator(i) => {
             let verb = if i.enabled { "added" } else { "removed" };
             match &i.params {
-                Some(p) => format!("{verb} {} ({})", i.name.as_wire(), p.period),
-                None => format!("{verb} {}", i.name.as_wire()),
+                Some(p) => format!("{verb} {} ({})", i.name.as_str(), p.period),
+                None => format!("{verb} {}", i.name.as_str()),
             }
         }
         CommandKind::Drawing(d) => match &d.shape {
@@ -124,18 +124,18 @@ fn phrase(c: &Command) -> String {
             }
             shape => format!(
                 "marked {} at {}",
-                shape.style().as_wire().replace('_', " "),
+                shape.style().as_str().replace('_', " "),
                 shape.level_price().unwrap_or_default()
             ),
         },
-        CommandKind::Zoom(z) => format!("zoomed {}", z.direction.as_wire()),
-        CommandKind::Reset(r) => format!("reset the {}", r.target.as_wire()),
-        CommandKind::Crosshair(x) => format!("set the crosshair {}", x.mode.as_wire()),
+        CommandKind::Zoom(z) => format!("zoomed {}", z.direction.as_str()),
+        CommandKind::Reset(r) => format!("reset the {}", r.target.as_str()),
+        CommandKind::Crosshair(x) => format!("set the crosshair {}", x.mode.as_str()),
         CommandKind::Style(s) => format!(
             "switched to a {} chart",
-            s.chart_type.as_wire().replace('_', " ")
+            s.chart_type.as_str().replace('_', " ")
         ),
-        CommandKind::Clear(x) => format!("cleared {}", x.target.as_wire()),
+        CommandKind::Clear(x) => format!("cleared {}", x.target.as_str()),
         _ => format!("applied {}", c.legacy()),
     }
 }

@@ -96,15 +96,32 @@ pub struct Metrics {
     pub sse_streams_held: IntGauge,
     pub sse_held_bytes: IntGauge,
     pub redis_operations: IntCounterVec,
+    pub auth_failures: IntCounterVec,
+    pub rate_limit_refusals: IntCounterVec,
     /// Budgets and alerts (`budget::metrics`).
     pub money: crate::budget::metrics::MoneyMetrics,
 }
 
+/// The `reason` label values of `auth_failures_total`.
+pub const AUTH_FAILURE_REASONS: [&str; 7] = [
+    "malformed",
+    "unknown_key",
+    "anonymous_denied",
+    "missing_admin_key",
+    "not_admin",
+    "admin_disabled",
+    "lookup_error",
+];
+
+/// The `by` label values of `rate_limit_refusals_total`: a key's own limit or a client address's.
+pub const RATE_LIMIT_BY: [&str; 2] = ["key", "address"];
+
 /// Redis operations (`redis_operations_total{op}`).
-pub const REDIS_OPS: [&str; 5] = [
+pub const REDIS_OPS: [&str; 6] = [
     "stream_mirror",
     "stream_read",
     "ping",
+    "rate_limit",
     "budget_reserve",
     "budget_settle",
 ];
@@ -393,6 +410,20 @@ impl Metrics {
                 "Redis operations by operation and outcome (ok, error: down, unreachable or over redis.timeout_ms).",
                 &["op", "outcome"],
             ),
+            auth_failures: counter_vec(
+                &r,
+                "auth_failures_total",
+                "Requests refused by authentication, by reason (malformed, unknown_key, \
+                 anonymous_denied, missing_admin_key, not_admin, admin_disabled, lookup_error).",
+                &["reason"],
+            ),
+            rate_limit_refusals: counter_vec(
+                &r,
+                "rate_limit_refusals_total",
+                "Requests refused with 429 rate_limited, by caller tier and by what was limited \
+                 (key or address).",
+                &["tier", "by"],
+            ),
             money: crate::budget::metrics::MoneyMetrics::new(&r),
             registry: r,
         };
@@ -414,6 +445,15 @@ impl Metrics {
         }
         for reason in REFUSAL_REASONS {
             self.connections_refused.with_label_values(&[reason]);
+        }
+        for reason in AUTH_FAILURE_REASONS {
+            self.auth_failures.with_label_values(&[reason]);
+        }
+        for tier in crate::routing::UserTier::ALL {
+            for by in RATE_LIMIT_BY {
+                self.rate_limit_refusals
+                    .with_label_values(&[tier.as_str(), by]);
+            }
         }
         for reason in FailureKind::ALL
             .iter()
@@ -456,7 +496,7 @@ impl Metrics {
         }
         // Any intent can reach any tier (caller caps and load shedding move it down), and any
         // model of a tier's chain can answer for that tier.
-        for intent in Intent::ALL.map(Intent::as_str) {
+        for intent in Intent::ALL.iter().map(|i| i.as_str()) {
             self.model_selections
                 .with_label_values(&[intent, OFFLINE_LABEL, OFFLINE_LABEL]);
             for tier in ModelTier::ALL {
@@ -488,7 +528,7 @@ impl Metrics {
                 self.upstream_errors.with_label_values(&[model, kind]);
             }
             self.upstream_duration.with_label_values(&[model]);
-            for intent in Intent::ALL.map(Intent::as_str) {
+            for intent in Intent::ALL.iter().map(|i| i.as_str()) {
                 for kind in ["prompt", "completion", "cached"] {
                     self.tokens.with_label_values(&[model, intent, kind]);
                 }
@@ -610,6 +650,8 @@ mod tests {
             "redis_operations_total",
             "http_connections_active",
             "http_connections_refused_total",
+            "auth_failures_total",
+            "rate_limit_refusals_total",
             "budget_spend_usd",
             "budget_limit_usd",
             "budget_reserved_usd",
@@ -621,7 +663,7 @@ mod tests {
         }
         assert_eq!(
             families.len(),
-            40,
+            42,
             "a new family needs a line above: {families:?}"
         );
         for series in [
@@ -650,8 +692,11 @@ mod tests {
             );
         }
         assert!(
-            !text.contains("tier=\"premium\""),
-            "no premium chain, no premium series"
+            !text
+                .lines()
+                .filter(|l| l.starts_with("model_selections_total"))
+                .any(|l| l.contains("tier=\"premium\"")),
+            "no premium chain, no premium model series"
         );
     }
 }

@@ -40,9 +40,41 @@ pub struct AskInput {
     pub session_id: Option<String>,
     pub user_id: Option<String>,
     pub chart_context: Option<ChartContext>,
-    /// The caller's tier when an API key established it; otherwise `[users]` decides from
-    /// `user_id`.
-    pub tier: Option<crate::routing::UserTier>,
+    /// Who is asking, as the gate established it (never from the body).
+    pub principal: Principal,
+}
+
+/// Who is asking, as the gate established it: an API key's user at the key's tier, or an
+/// anonymous caller told apart by client address. Nothing in a request body or a made-up header
+/// can change it; budgets and rate limits belong to [`Principal::id`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Principal {
+    /// `user:<id>` for a key's user, `addr:<ip>` for an anonymous caller (`anonymous` when the
+    /// address is unknown, as in-process).
+    pub id: String,
+    /// The key's user id; `None` for an anonymous caller.
+    pub user_id: Option<String>,
+    pub tier: crate::routing::UserTier,
+}
+
+impl Principal {
+    /// An anonymous caller at `addr` (the `anonymous` tier).
+    pub fn anonymous(addr: Option<std::net::IpAddr>) -> Principal {
+        Principal {
+            id: addr.map_or_else(|| "anonymous".to_owned(), |a| format!("addr:{a}")),
+            user_id: None,
+            tier: crate::routing::UserTier::Anonymous,
+        }
+    }
+
+    /// A key's user at the key's tier.
+    pub fn key(user_id: String, tier: crate::routing::UserTier) -> Principal {
+        Principal {
+            id: format!("user:{user_id}"),
+            user_id: Some(user_id),
+            tier,
+        }
+    }
 }
 
 /// The answer, in the wire shape of spec §1 (and the fields of the `done` event).
@@ -174,7 +206,7 @@ pub async fn ask(
     input: AskInput,
     request_id: String,
 ) -> Result<AskOutput, PipelineError> {
-    let owner = owner_of(&input, None);
+    let owner = owner_of(&input);
     let started = match start(state, input, request_id, owner, Delivery::Whole).await {
         Ok(s) => s,
         Err(StartError::Budget(e)) => return Err(e),
@@ -193,13 +225,16 @@ pub async fn fold(log: &EventLog) -> Result<AskOutput, PipelineError> {
     }
 }
 
-/// Who may resume a stream: the user id, else the session id, else the client address.
-pub fn owner_of(input: &AskInput, addr: Option<std::net::IpAddr>) -> String {
-    match (&input.user_id, &input.session_id, addr) {
-        (Some(u), _, _) => format!("user:{u}"),
-        (None, Some(s), _) => format!("session:{s}"),
-        (None, None, Some(a)) => format!("addr:{a}"),
-        (None, None, None) => "anonymous".to_owned(),
+/// Who may resume a stream: a key's user (only with a key of the same user), else the claimed
+/// user id, else the session id, else the anonymous caller's address.
+pub fn owner_of(input: &AskInput) -> String {
+    if input.principal.user_id.is_some() {
+        return format!("key:{}", input.principal.id);
+    }
+    match (&input.user_id, &input.session_id) {
+        (Some(u), _) => format!("user:{u}"),
+        (None, Some(s)) => format!("session:{s}"),
+        (None, None) => input.principal.id.clone(),
     }
 }
 
@@ -225,9 +260,7 @@ pub async fn start(
     // route
     let subject = input.user_id.as_deref().or(input.session_id.as_deref());
     let flags = flags::effective(&cfg.flags, subject);
-    let user_tier = input
-        .tier
-        .unwrap_or_else(|| cfg.users.tier_of(input.user_id.as_deref()));
+    let user_tier = input.principal.tier;
     let in_flight = state.asks_in_flight();
     let t = Instant::now();
     let mut decision = routing::decide(
@@ -266,8 +299,8 @@ pub async fn start(
     // budget: reserve the worst case before the call, moving down a tier when it does not fit.
     let payer = crate::budget::Payer::new(
         &cfg.budgets,
-        crate::budget::principal_of(input.user_id.as_deref(), None),
-        input.user_id.clone(),
+        input.principal.id.clone(),
+        input.principal.user_id.clone(),
         user_tier,
     );
     let reservation = if decision.path == RoutePath::Model {

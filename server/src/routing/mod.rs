@@ -44,7 +44,7 @@ impl ModelTier {
     }
 }
 
-/// Caller tiers (spec §3). For now from config by user id; API keys map to them later.
+/// Caller tiers (spec §3): an API key's tier, or `anonymous` without a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserTier {
@@ -54,6 +54,9 @@ pub enum UserTier {
 }
 
 impl UserTier {
+    /// Every tier, lowest first.
+    pub const ALL: [UserTier; 3] = [UserTier::Anonymous, UserTier::Standard, UserTier::Premium];
+
     /// The wire and label spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -144,7 +147,7 @@ pub struct LoadConfig {
 }
 
 /// Every intent (core's list).
-pub const INTENTS: [Intent; 7] = Intent::ALL;
+pub const INTENTS: &[Intent] = Intent::ALL;
 
 /// The wire spelling of an intent (core's).
 pub fn intent_str(intent: Intent) -> &'static str {
@@ -300,11 +303,6 @@ impl Decision {
             self.tier = to;
         }
     }
-
-    /// Whether a tier downgrade happened for `label` (`user_cap` or `load_shed`).
-    pub fn has(&self, label: &str) -> bool {
-        self.reasons().any(|r| r.label() == label)
-    }
 }
 
 /// Decides how to answer. Order: chart-control fast path; intent tier; cap by the caller's tier;
@@ -376,7 +374,7 @@ mod tests {
             &policy(),
         );
         assert_eq!(d.path, RoutePath::FastPath);
-        assert!(d.has("chart_control"));
+        assert!(d.reasons().any(|r| matches!(r, Reason::ChartControl)));
     }
 
     #[test]
@@ -424,7 +422,7 @@ mod tests {
             &p,
         );
         assert_eq!(d.tier, ModelTier::Cheap);
-        assert!(d.has("user_cap"));
+        assert!(d.reasons().any(|r| matches!(r, Reason::UserCap { .. })));
         let d = decide(
             &RouteInput {
                 user_tier: UserTier::Standard,
@@ -448,7 +446,7 @@ mod tests {
         };
         let d = decide(&busy(Intent::TechnicalAnalysis), &p);
         assert_eq!(d.tier, ModelTier::Mid);
-        assert!(d.has("load_shed"));
+        assert!(d.reasons().any(|r| matches!(r, Reason::LoadShed { .. })));
         // Below the threshold nothing moves.
         let d = decide(
             &RouteInput {
@@ -461,7 +459,7 @@ mod tests {
         // price_only is not in the default shed list; cheap cannot go lower.
         let d = decide(&busy(Intent::PriceOnly), &p);
         assert_eq!(d.tier, ModelTier::Cheap);
-        assert!(!d.has("load_shed"));
+        assert!(!d.reasons().any(|r| matches!(r, Reason::LoadShed { .. })));
     }
 
     #[test]
@@ -476,7 +474,10 @@ mod tests {
             &p,
         );
         assert_eq!(d.tier, ModelTier::Cheap);
-        assert!(d.has("user_cap") && d.has("load_shed"));
+        assert!(
+            d.reasons().any(|r| matches!(r, Reason::UserCap { .. }))
+                && d.reasons().any(|r| matches!(r, Reason::LoadShed { .. }))
+        );
     }
 
     #[test]
@@ -489,12 +490,12 @@ mod tests {
             &policy(),
         );
         assert_eq!((d.path, d.tier), (RoutePath::Offline, ModelTier::Mid));
-        assert!(d.has("provider_offline"));
+        assert!(d.reasons().any(|r| matches!(r, Reason::ProviderOffline)));
     }
 
     #[test]
     fn intent_names_round_trip_and_match_core_serde() {
-        for i in INTENTS {
+        for &i in INTENTS {
             assert_eq!(parse_intent(intent_str(i)), Some(i));
             assert_eq!(serde_json::to_value(i).unwrap(), intent_str(i));
         }

@@ -38,8 +38,18 @@ impl TestServer {
         TestServer::start_with(config, None).await
     }
 
-    /// Same, with request understanding replaced.
+    /// Same, with request understanding replaced. Rate limits are off (the suites send many
+    /// requests from one address); `start_limited` keeps the config's limits.
     pub async fn start_with(mut config: Config, understander: Option<Understander>) -> TestServer {
+        config.rate_limits = chartgate_server::ratelimit::RateLimitsConfig::unlimited();
+        TestServer::start_limited(config, understander).await
+    }
+
+    /// Starts the server for `config` exactly as given (rate limits included).
+    pub async fn start_limited(
+        mut config: Config,
+        understander: Option<Understander>,
+    ) -> TestServer {
         chartgate_server::llm::openai::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         config.store.path = dir.path().join("data").join("chartgate.sqlite3");
@@ -95,6 +105,35 @@ impl TestServer {
         (status, rid, json)
     }
 
+    /// POSTs `body` to `path` with extra headers; returns status, X-Request-ID and the JSON body.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> (u16, String, Value) {
+        let mut req = self.http.post(self.url(path)).json(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = bounded(req.send()).await.unwrap();
+        let status = r.status().as_u16();
+        let rid = r
+            .headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let json = bounded(r.json::<Value>()).await.unwrap();
+        (status, rid, json)
+    }
+
+    /// Creates an API key for `user` at `tier` in the server's store; returns its secret.
+    pub fn key(&self, user: &str, tier: chartgate_server::routing::UserTier) -> String {
+        let conn = self.state.store.connect().unwrap();
+        let k = chartgate_server::store::keys::create(&conn, user, tier, None).unwrap();
+        k.secret.expose().to_owned()
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let r = bounded(self.http.get(self.url(path)).send()).await.unwrap();
         let status = r.status().as_u16();
@@ -118,7 +157,8 @@ pub async fn mock() -> MockServer {
 }
 
 /// A config whose every intent routes to the `mid` chain (gpt-4o → gpt-4o-mini) of the openai
-/// provider at `mock`, with the fast path off, so tests do not depend on how core classifies text.
+/// provider at `mock`, with the fast path off, so tests do not depend on how core classifies text,
+/// and anonymous callers not capped.
 pub fn model_config(mock: &MockServer) -> Config {
     let mut c = Config::defaults();
     c.llm.provider = ProviderKind::OpenAi;
@@ -137,6 +177,8 @@ pub fn model_config(mock: &MockServer) -> Config {
     ] {
         *slot = ModelTier::Mid;
     }
+    // The suites ask without API keys (anonymous); caller caps are tested in `auth.rs`.
+    c.routing.user_caps.anonymous = ModelTier::Premium;
     c
 }
 

@@ -6,18 +6,24 @@
 
 use crate::command::{
     Clear, Command, CommandKind, Crosshair, Drawing, DrawingShape, Indicator, IndicatorParams,
-    Load, Pattern, Raw, Reset, Scroll, Style, TimeframeChange, Zoom,
+    Load, Pattern, Raw, Reset, Style, TimeframeChange, Zoom,
 };
 use crate::issue::{excerpt, Issue, IssueCode, PathSegment};
-use crate::num::{
-    format_shortest, is_valid_price, parse_decimal, parse_non_negative_int, push_u64,
-    write_shortest, MAX_CANDLE, MAX_TIME, ZOOM_RANGE,
-};
+use crate::num::parse_non_negative_int;
 use crate::vocab::{
-    canonical_snake, canonical_symbol, is_valid_date, is_valid_id, parse_token, AssetType,
-    ChartType, ClearTarget, CrosshairMode, DrawingStyle, IndicatorName, ResetTarget, Timeframe,
-    ZoomDirection, PERIOD_RANGE,
+    parse_token, AssetType, ChartType, ClearTarget, CrosshairMode, DrawingStyle, IndicatorName,
+    ResetTarget, ZoomDirection,
 };
+
+mod fields;
+mod format;
+
+pub(crate) use fields::{
+    check_candle, check_period, check_price, check_time, check_zoom, fibonacci, period, price,
+    scroll, symbol, timeframe,
+};
+use fields::{id, number, snake, time};
+pub use format::format_kind;
 
 /// Longest accepted legacy string, in bytes.
 pub const MAX_LEGACY_LEN: usize = 512;
@@ -278,7 +284,7 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
             if args.is_empty() || args.len() > 2 {
                 return Err(arity(verb, "1 or 2"));
             }
-            let direction = parse_token(ZoomDirection::ALL, ZoomDirection::as_wire, args[0])
+            let direction = parse_token(ZoomDirection::ALL, ZoomDirection::as_str, args[0])
                 .ok_or_else(|| {
                     err(
                         IssueCode::InvalidValue,
@@ -297,7 +303,7 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
         "RESET" => {
             let target = match args {
                 [] => ResetTarget::View,
-                [t] => parse_token(ResetTarget::ALL, ResetTarget::as_wire, t).ok_or_else(|| {
+                [t] => parse_token(ResetTarget::ALL, ResetTarget::as_str, t).ok_or_else(|| {
                     err(
                         IssueCode::InvalidValue,
                         format!("reset target must be VIEW or SCALE, got {:?}", excerpt(t)),
@@ -311,7 +317,7 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
             let mode = match args {
                 [] => CrosshairMode::Toggle,
                 [m] => {
-                    parse_token(CrosshairMode::ALL, CrosshairMode::as_wire, m).ok_or_else(|| {
+                    parse_token(CrosshairMode::ALL, CrosshairMode::as_str, m).ok_or_else(|| {
                         err(
                             IssueCode::InvalidValue,
                             format!(
@@ -355,14 +361,14 @@ fn parse_token_str(token: &str) -> Result<(Command, Option<Issue>), Issue> {
                 ),
             );
             return Ok((
-                Command::new(CommandKind::Raw(Raw {
+                Command::from_checked(CommandKind::Raw(Raw {
                     value: token.to_owned(),
                 })),
                 Some(warning),
             ));
         }
     };
-    Ok((Command::new(kind), None))
+    Ok((Command::from_checked(kind), None))
 }
 
 fn arity(verb: &str, want: &str) -> Issue {
@@ -388,183 +394,6 @@ fn exact<'a, const N: usize>(verb: &str, args: &[&'a str]) -> Result<[&'a str; N
         return Err(arity(verb, &N.to_string()));
     }
     Ok(out)
-}
-
-pub(crate) fn symbol(raw: &str) -> Result<String, Issue> {
-    canonical_symbol(raw).ok_or_else(|| {
-        err(
-            IssueCode::InvalidSymbol,
-            format!("invalid symbol {:?}", excerpt(raw)),
-        )
-    })
-}
-
-pub(crate) fn timeframe(raw: &str) -> Result<crate::vocab::Timeframe, Issue> {
-    Timeframe::parse(raw).ok_or_else(|| {
-        err(
-            IssueCode::InvalidTimeframe,
-            format!("invalid timeframe {:?}", excerpt(raw)),
-        )
-    })
-}
-
-/// A price token: a number from 1e-8 to 1e15 ([`crate::num::MIN_PRICE`], [`crate::num::MAX_PRICE`]).
-pub(crate) fn price(raw: &str) -> Result<f64, Issue> {
-    check_price(number(raw, "price")?, "price")
-}
-
-fn number(raw: &str, what: &str) -> Result<f64, Issue> {
-    parse_decimal(raw).ok_or_else(|| {
-        err(
-            IssueCode::InvalidNumber,
-            format!("{what} must be a number, got {:?}", excerpt(raw)),
-        )
-    })
-}
-
-/// Checks a price is within 1e-8..=1e15.
-pub(crate) fn check_price(v: f64, what: &str) -> Result<f64, Issue> {
-    if is_valid_price(v) {
-        Ok(v)
-    } else {
-        Err(err(
-            IssueCode::InvalidNumber,
-            format!(
-                "{what} must be a number from 1e-8 to 1e15, got {}",
-                format_shortest(v)
-            ),
-        ))
-    }
-}
-
-/// Checks a zoom amount is within 0.01..=100.
-pub(crate) fn check_zoom(v: f64) -> Result<f64, Issue> {
-    if ZOOM_RANGE.contains(&v) {
-        Ok(v)
-    } else {
-        Err(err(
-            IssueCode::InvalidNumber,
-            format!(
-                "zoom amount must be a number from 0.01 to 100, got {}",
-                format_shortest(v)
-            ),
-        ))
-    }
-}
-
-/// Checks a Unix time is at most [`MAX_TIME`] (9999-12-31T23:59:59Z).
-pub(crate) fn check_time(t: u64, what: &str) -> Result<u64, Issue> {
-    if t <= MAX_TIME {
-        Ok(t)
-    } else {
-        Err(err(
-            IssueCode::InvalidTimestamp,
-            format!("{what} must be Unix seconds up to {MAX_TIME} (year 9999), got {t}"),
-        ))
-    }
-}
-
-/// Checks a candle index is at most [`MAX_CANDLE`].
-pub(crate) fn check_candle(c: u64, what: &str) -> Result<u64, Issue> {
-    if c <= MAX_CANDLE {
-        Ok(c)
-    } else {
-        Err(err(
-            IssueCode::InvalidNumber,
-            format!("{what} must be an integer from 0 to {MAX_CANDLE}, got {c}"),
-        ))
-    }
-}
-
-pub(crate) fn period(raw: &str) -> Result<u32, Issue> {
-    match parse_non_negative_int(raw) {
-        Some(p) => check_period(p),
-        None => Err(err(
-            IssueCode::InvalidNumber,
-            format!("period must be an integer 1-500, got {:?}", excerpt(raw)),
-        )),
-    }
-}
-
-pub(crate) fn check_period(p: u64) -> Result<u32, Issue> {
-    u32::try_from(p)
-        .ok()
-        .filter(|p| PERIOD_RANGE.contains(p))
-        .ok_or_else(|| {
-            err(
-                IssueCode::InvalidNumber,
-                format!("period must be an integer 1-500, got {p}"),
-            )
-        })
-}
-
-fn time(raw: &str) -> Result<u64, Issue> {
-    let t = parse_non_negative_int(raw).ok_or_else(|| {
-        err(
-            IssueCode::InvalidTimestamp,
-            format!("time must be Unix seconds, got {:?}", excerpt(raw)),
-        )
-    })?;
-    check_time(t, "time")
-}
-
-fn id(raw: &str) -> Result<String, Issue> {
-    if is_valid_id(raw) {
-        Ok(raw.to_owned())
-    } else {
-        Err(err(
-            IssueCode::InvalidType,
-            format!(
-                "pattern id must be 1-64 characters of A-Z a-z 0-9 _ . -, got {:?}",
-                excerpt(raw)
-            ),
-        ))
-    }
-}
-
-fn snake(raw: &str, what: &str) -> Result<String, Issue> {
-    canonical_snake(raw).ok_or_else(|| {
-        err(
-            IssueCode::InvalidType,
-            format!(
-                "{what} must be 1-64 characters of letters, digits and _, got {:?}",
-                excerpt(raw)
-            ),
-        )
-    })
-}
-
-pub(crate) fn scroll(raw: &str) -> Result<Scroll, Issue> {
-    let t = raw.trim();
-    if is_valid_date(t) {
-        return Ok(Scroll::Date { date: t.to_owned() });
-    }
-    if let Some(time) = parse_non_negative_int(t) {
-        return Ok(Scroll::Time {
-            time: check_time(time, "scroll time")?,
-        });
-    }
-    Err(err(
-        IssueCode::InvalidTimestamp,
-        format!(
-            "scroll target must be a date YYYY-MM-DD or Unix seconds, got {:?}",
-            excerpt(raw)
-        ),
-    ))
-}
-
-/// Orders two prices so the larger is `high`; equal prices are an error.
-pub(crate) fn fibonacci(a: f64, b: f64) -> Result<DrawingShape, Issue> {
-    if a == b {
-        return Err(err(
-            IssueCode::InvalidNumber,
-            "fibonacci high and low must differ",
-        ));
-    }
-    Ok(DrawingShape::Fibonacci {
-        high: a.max(b),
-        low: a.min(b),
-    })
 }
 
 fn parse_load(args: &[&str]) -> Result<CommandKind, Issue> {
@@ -808,7 +637,7 @@ fn parse_clear(args: &[&str]) -> Result<CommandKind, Issue> {
         [] => (ClearTarget::All, None),
         [t] | [t, _] => {
             let target =
-                parse_token(ClearTarget::ALL, ClearTarget::as_wire, t).ok_or_else(|| {
+                parse_token(ClearTarget::ALL, ClearTarget::as_str, t).ok_or_else(|| {
                     err(
                         IssueCode::InvalidValue,
                         format!(
@@ -832,152 +661,6 @@ fn parse_clear(args: &[&str]) -> Result<CommandKind, Issue> {
         _ => return Err(arity("CLEAR", "0 to 2")),
     };
     Ok(CommandKind::Clear(Clear { target, pattern_id }))
-}
-
-/// Builds a legacy string segment by segment, without the `format!` machinery (this runs for
-/// every command built, so it is on the parse hot path).
-struct Legacy(String);
-
-impl Legacy {
-    fn new(verb: &str) -> Legacy {
-        let mut s = String::with_capacity(32);
-        s.push_str(verb);
-        Legacy(s)
-    }
-
-    fn seg(mut self, part: &str) -> Legacy {
-        self.0.push(':');
-        self.0.push_str(part);
-        self
-    }
-
-    fn upper(mut self, part: &str) -> Legacy {
-        self.0.push(':');
-        self.0.extend(part.chars().map(|c| c.to_ascii_uppercase()));
-        self
-    }
-
-    fn int(mut self, v: u64) -> Legacy {
-        self.0.push(':');
-        push_u64(&mut self.0, v);
-        self
-    }
-
-    fn num(mut self, v: f64) -> Legacy {
-        self.0.push(':');
-        write_shortest(&mut self.0, v);
-        self
-    }
-
-    fn opt_int(self, v: Option<u64>) -> Legacy {
-        match v {
-            Some(v) => self.int(v),
-            None => self,
-        }
-    }
-}
-
-/// The canonical legacy string of a command payload.
-pub fn format_kind(kind: &CommandKind) -> String {
-    let out = match kind {
-        CommandKind::Load(l) => {
-            let out = Legacy::new("LOAD").seg(&l.symbol);
-            match l.asset_type {
-                Some(a) => out.seg(a.as_legacy()),
-                None => out,
-            }
-        }
-        CommandKind::Timeframe(t) => Legacy::new("TIMEFRAME").seg(t.value.as_legacy()),
-        CommandKind::Indicator(i) => Legacy::new("INDICATOR")
-            .seg(i.name.as_legacy())
-            .seg(if i.enabled { "ON" } else { "OFF" })
-            .opt_int(i.params.as_ref().map(|p| u64::from(p.period))),
-        CommandKind::Drawing(d) => {
-            let verb = |short: &'static str, long: &'static str| match &d.pattern_id {
-                None => Legacy::new(short),
-                Some(id) => Legacy::new("DRAW").seg(long).seg(id),
-            };
-            match &d.shape {
-                DrawingShape::Trendline {
-                    start_price,
-                    end_price,
-                    start_time,
-                    end_time,
-                } => {
-                    let out = verb("TRENDLINE", "TRENDLINE");
-                    match (start_time, end_time, d.pattern_id.is_some()) {
-                        // The DRAW form puts the time before the price.
-                        (Some(t1), Some(t2), true) => {
-                            out.int(*t1).num(*start_price).int(*t2).num(*end_price)
-                        }
-                        (Some(t1), Some(t2), false) => {
-                            out.num(*start_price).int(*t1).num(*end_price).int(*t2)
-                        }
-                        _ => out.num(*start_price).num(*end_price),
-                    }
-                }
-                DrawingShape::Fibonacci { high, low } => {
-                    verb("FIBONACCI", "FIBONACCI").num(*high).num(*low)
-                }
-                shape => {
-                    let price = shape.level_price().unwrap_or_default();
-                    let style = shape.style();
-                    match &d.pattern_id {
-                        None => Legacy::new(style.as_legacy()).num(price),
-                        Some(_) if style == DrawingStyle::Target => verb("", "TARGET").num(price),
-                        Some(_) => verb("", "LEVEL").seg(style.as_wire()).num(price),
-                    }
-                }
-            }
-        }
-        CommandKind::Zoom(z) => {
-            let out = Legacy::new("ZOOM").seg(z.direction.as_legacy());
-            match z.amount {
-                Some(a) => out.num(a),
-                None => out,
-            }
-        }
-        CommandKind::Reset(r) => Legacy::new("RESET").seg(r.target.as_legacy()),
-        CommandKind::Crosshair(c) => Legacy::new("CROSSHAIR").seg(c.mode.as_legacy()),
-        CommandKind::Style(s) => Legacy::new("STYLE").seg(s.chart_type.as_legacy()),
-        CommandKind::Scroll(Scroll::Date { date }) => Legacy::new("SCROLL").seg(date),
-        CommandKind::Scroll(Scroll::Time { time }) => Legacy::new("SCROLL").int(*time),
-        CommandKind::Pattern(p) => match &p.pattern_type {
-            None => {
-                let out = Legacy::new("ANNOTATE")
-                    .seg("PATTERN")
-                    .seg(p.pattern_id.as_deref().unwrap_or_default());
-                match &p.status {
-                    Some(st) => out.upper(st),
-                    None => out,
-                }
-            }
-            Some(ty) => {
-                let mut out = Legacy::new("PATTERN").upper(ty);
-                if let (Some(a), Some(b)) = (p.start_candle, p.end_candle) {
-                    out = out.int(a).int(b);
-                }
-                if let Some(id) = &p.pattern_id {
-                    out = out.seg("ID=");
-                    out.0.push_str(id);
-                }
-                if let Some(st) = &p.status {
-                    out = out.seg("STATUS=");
-                    out.0.extend(st.chars().map(|c| c.to_ascii_uppercase()));
-                }
-                out
-            }
-        },
-        CommandKind::Clear(c) => {
-            let out = Legacy::new("CLEAR").seg(c.target.as_legacy());
-            match &c.pattern_id {
-                Some(id) => out.seg(id),
-                None => out,
-            }
-        }
-        CommandKind::Raw(r) => return r.value.clone(),
-    };
-    out.0
 }
 
 #[cfg(test)]
