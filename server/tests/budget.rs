@@ -292,15 +292,15 @@ async fn windows_reset_on_the_utc_clock_and_a_restart_keeps_spend() {
     let day = now - now.rem_euclid(86_400_000);
     let clock = Clock::manual(day + 10 * 3_600_000 + 1_800_000);
     let p = start_at(c.clone(), &db, clock.clone()).await;
-    let walt = key_in(&db, "walt");
-    let walt = Some(walt.as_str());
+    let walt_key = key_in(&db, "walt");
+    let walt = Some(walt_key.as_str());
     let http = reqwest::Client::new();
     assert_eq!(ask(&http, &p.base, walt).await.0, 200);
     let (status, retry, _) = ask(&http, &p.base, walt).await;
     assert_eq!((status, retry), (429, Some(1800)));
     let r: Value = http
         .get(format!("{}/api/budget", p.base))
-        .bearer_auth(walt.unwrap())
+        .bearer_auth(&walt_key)
         .send()
         .await
         .unwrap()
