@@ -13,12 +13,11 @@
 //! ```
 
 use chartgate_mock_openai::{MockConfig, MockServer};
-use chartgate_server::clock::ManualClock;
+use chartgate_server::clock::Clock;
 use chartgate_server::config::{Config, ProviderKind};
 use chartgate_server::AppState;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 #[derive(Default)]
 struct Tally {
@@ -86,7 +85,7 @@ async fn replay(
     }
     let raw: chartgate_server::cache::config::RawCacheConfig = toml::from_str(&cache_toml)?;
     c.cache = raw.try_into().map_err(|(k, m)| format!("{k}: {m}"))?;
-    let clock = Arc::new(ManualClock::starting_now());
+    let clock = Clock::starting_now();
     let state = AppState::builder(c).clock(clock.clone()).build().await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);

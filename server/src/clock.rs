@@ -2,52 +2,7 @@
 //!
 //! Only the server reads the clock (core never does). Monotonic timing uses `Instant` directly.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// A source of wall-clock time in Unix milliseconds, for what expires by the calendar (cache
-/// entries). Production reads the system clock; tests move a [`ManualClock`] instead of sleeping.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    fn now_ms(&self) -> i64;
-}
-
-/// The system clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> i64 {
-        unix_ms(SystemTime::now())
-    }
-}
-
-/// A clock that moves only when told to (tests).
-#[derive(Debug)]
-pub struct ManualClock(AtomicI64);
-
-impl ManualClock {
-    /// A clock standing at the system clock's current time.
-    pub fn starting_now() -> ManualClock {
-        ManualClock(AtomicI64::new(unix_ms(SystemTime::now())))
-    }
-
-    /// Sets the clock to `unix_ms` (replays of recorded timestamps).
-    pub fn set(&self, unix_ms: i64) {
-        self.0.store(unix_ms, Ordering::SeqCst);
-    }
-
-    /// Moves the clock forward by `d`.
-    pub fn advance(&self, d: std::time::Duration) {
-        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// Milliseconds since the Unix epoch (0 if the clock is before 1970).
 pub fn unix_ms(t: SystemTime) -> i64 {
@@ -70,6 +25,69 @@ pub fn rfc3339(t: SystemTime) -> String {
         (sod % 3600) / 60,
         sod % 60
     )
+}
+
+/// The wall clock of what expires or resets by the calendar (cache entries, budget windows
+/// aligned to UTC): the system clock, or a manual one that tests set and advance instead of
+/// sleeping (an entry's expiry, a window reset without waiting an hour). Cloning shares it.
+#[derive(Clone, Debug, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    /// Unix milliseconds, set by the test.
+    Manual(std::sync::Arc<std::sync::atomic::AtomicI64>),
+}
+
+impl Clock {
+    /// A manual clock at `unix_ms`.
+    pub fn manual(unix_ms: i64) -> Clock {
+        Clock::Manual(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(
+            unix_ms,
+        )))
+    }
+
+    /// Now, in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        match self {
+            Clock::System => unix_ms(SystemTime::now()),
+            Clock::Manual(t) => t.load(std::sync::atomic::Ordering::SeqCst),
+        }
+    }
+
+    /// A manual clock standing at the system clock's current time.
+    pub fn starting_now() -> Clock {
+        Clock::manual(unix_ms(SystemTime::now()))
+    }
+
+    /// Sets a manual clock to `unix_ms` (replays of recorded timestamps; no effect on the system
+    /// clock).
+    pub fn set(&self, unix_ms: i64) {
+        if let Clock::Manual(t) = self {
+            t.store(unix_ms, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Moves a manual clock forward by `d`.
+    pub fn advance_by(&self, d: std::time::Duration) {
+        self.advance(i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    }
+
+    /// Moves a manual clock forward by `ms` (no effect on the system clock).
+    pub fn advance(&self, ms: i64) {
+        if let Clock::Manual(t) = self {
+            t.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+/// RFC 3339 of a Unix-millisecond instant.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let t = if ms >= 0 {
+        UNIX_EPOCH + std::time::Duration::from_millis(ms.unsigned_abs())
+    } else {
+        UNIX_EPOCH
+    };
+    rfc3339(t)
 }
 
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).

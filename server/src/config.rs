@@ -89,6 +89,8 @@ struct RawConfig {
     stream: crate::stream::RawStreamConfig,
     redis: crate::redis::RawRedisConfig,
     auth: RawAuth,
+    budgets: crate::budget::RawBudgets,
+    alerts: crate::alerts::RawAlerts,
     rate_limits: crate::ratelimit::RawRateLimits,
     cache: crate::cache::config::RawCacheConfig,
 }
@@ -404,6 +406,8 @@ pub struct Config {
     pub rate_limits: crate::ratelimit::RateLimitsConfig,
     pub auth: AuthConfig,
     pub cache: crate::cache::config::CacheConfig,
+    pub budgets: crate::budget::BudgetsConfig,
+    pub alerts: crate::alerts::AlertsConfig,
 }
 
 /// Callers: API keys (in the store) and the admin key.
@@ -706,10 +710,11 @@ const ENV_SHORTCUTS: [(&str, &str); 8] = [
 ];
 
 /// Variables read elsewhere in this module (not key overrides).
-const ENV_SPECIAL: [&str; 3] = [
+const ENV_SPECIAL: [&str; 4] = [
     "CHARTGATE_CONFIG",
     "CHARTGATE_OPENAI_API_KEY",
     "CHARTGATE_AUTH__ADMIN_KEY",
+    crate::alerts::SECRET_VAR,
 ];
 
 /// Applies overrides: shortcuts, the generic `CHARTGATE_SECTION__KEY` form, and the legacy flag
@@ -1174,6 +1179,10 @@ fn validate(raw: RawConfig, env: &HashMap<String, String>) -> Result<Config, Con
         },
         stream,
         redis,
+        budgets: crate::budget::BudgetsConfig::try_from(raw.budgets)
+            .map_err(|(key, message)| ConfigError::invalid(key, message))?,
+        alerts: crate::alerts::AlertsConfig::from_raw(raw.alerts, env)
+            .map_err(|(key, message)| ConfigError::invalid(key, message))?,
         rate_limits,
         cache,
     })

@@ -62,6 +62,8 @@ pub enum ErrorCode {
     RateLimited,
     /// A cache tier did not answer an admin request (delete, purge, listing).
     CacheUnavailable,
+    /// The caller's budget (or the global one) cannot pay even the cheapest model now.
+    BudgetExceeded,
     /// A bug: a broken invariant or a task that died.
     Internal,
 }
@@ -93,6 +95,7 @@ impl ErrorCode {
             ErrorCode::StreamStoreUnavailable => "stream_store_unavailable",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::CacheUnavailable => "cache_unavailable",
+            ErrorCode::BudgetExceeded => "budget_exceeded",
             ErrorCode::Internal => "internal",
         }
     }
@@ -121,6 +124,7 @@ impl ErrorCode {
             | ErrorCode::StreamStoreUnavailable
             | ErrorCode::CacheUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::BudgetExceeded => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -7,6 +7,8 @@
 //! logs, resume, SSE), `http`, `routing`, `llm`, `metrics`, `store`, `flags`, `state`,
 //! `telemetry`, `clock`.
 
+pub mod alerts;
+pub mod budget;
 pub mod cache;
 pub mod clock;
 pub mod config;

@@ -59,6 +59,10 @@ pub struct Inner {
     /// Every answer's task; graceful shutdown waits for them (`drain`).
     pub tasks: tokio_util::task::TaskTracker,
     pub understand: Understander,
+    /// Budgets: spent and reserved per window (`budget::book`).
+    pub budget: crate::budget::book::Book,
+    /// The budget alert queue (`alerts`).
+    pub alerts: crate::alerts::Alerts,
     ids: IdGenerator,
     pub started: Instant,
 }
@@ -74,7 +78,7 @@ impl Deref for AppState {
 pub struct StateBuilder {
     config: Config,
     understand: Understander,
-    clock: Arc<dyn crate::clock::Clock>,
+    clock: crate::clock::Clock,
 }
 
 impl StateBuilder {
@@ -84,9 +88,9 @@ impl StateBuilder {
         self
     }
 
-    /// Replaces the wall clock of what expires by the calendar (cache entries): tests move a
-    /// `ManualClock` instead of sleeping.
-    pub fn clock(mut self, clock: Arc<dyn crate::clock::Clock>) -> StateBuilder {
+    /// Replaces the wall clock of what expires or resets by the calendar (cache entries, budget
+    /// windows): tests move a manual clock instead of sleeping.
+    pub fn clock(mut self, clock: crate::clock::Clock) -> StateBuilder {
         self.clock = clock;
         self
     }
@@ -128,7 +132,7 @@ impl StateBuilder {
                 config.store.path.clone(),
                 redis.clone(),
                 metrics.registry().clone(),
-                self.clock,
+                self.clock.clone(),
                 config.llm.system_prompt.clone(),
             );
             tokio::task::spawn_blocking(move || {
@@ -140,6 +144,20 @@ impl StateBuilder {
                 source: StoreError::Task(e.to_string()),
             })?
         };
+        let alerts = crate::alerts::Alerts::start(&config.alerts, &store, metrics.money.clone());
+        let budget = crate::budget::start(
+            &config,
+            &store,
+            self.clock,
+            metrics.money.clone(),
+            alerts.clone(),
+            redis.clone(),
+        )
+        .await
+        .map_err(|source| StartupError::Store {
+            path: config.store.path.display().to_string(),
+            source,
+        })?;
         let state = AppState(Arc::new(Inner {
             config,
             metrics,
@@ -154,6 +172,8 @@ impl StateBuilder {
             cache,
             tasks: tokio_util::task::TaskTracker::new(),
             understand: self.understand,
+            budget,
+            alerts,
             ids: IdGenerator::new(),
             started: now,
         }));
@@ -173,7 +193,7 @@ impl AppState {
         StateBuilder {
             config,
             understand: chartgate_core::understand,
-            clock: Arc::new(crate::clock::SystemClock),
+            clock: crate::clock::Clock::System,
         }
     }
 
@@ -250,6 +270,7 @@ fn spawn_sweeper(state: &AppState) {
             if ticks % 60 == 0 {
                 inner.limits.forget_idle();
             }
+            inner.budget.refresh();
             let (held, bytes) = inner.streams.held();
             inner
                 .metrics

@@ -8,7 +8,7 @@
 mod common;
 
 use chartgate_mock_openai::{Behavior, MockServer};
-use chartgate_server::clock::ManualClock;
+use chartgate_server::clock::Clock;
 use chartgate_server::config::{Config, Secret};
 use common::{bounded, mock, model_config, sample, TestServer};
 use serde_json::{json, Value};
@@ -140,7 +140,7 @@ async fn a_restart_on_the_same_file_answers_from_sqlite_then_from_memory() {
 #[tokio::test]
 async fn entries_expire_by_intent_on_the_test_clock_and_price_keys_join_phrasings() {
     let m = mock().await;
-    let clock = Arc::new(ManualClock::starting_now());
+    let clock = Clock::starting_now();
     let mut c = config(&m);
     let raw: chartgate_server::cache::config::RawCacheConfig = toml::from_str(
         "[intents.educational]\nttl_seconds = 0\n[intents.price_only]\nttl_seconds = 15",
@@ -154,9 +154,9 @@ async fn entries_expire_by_intent_on_the_test_clock_and_price_keys_join_phrasing
     // Keyed by understanding: another phrasing of the same question is the same entry.
     let (_, x, _) = ask(&s, "tesla price?").await;
     assert_eq!(x, "HIT-memory");
-    clock.advance(Duration::from_secs(14));
+    clock.advance_by(Duration::from_secs(14));
     assert_eq!(ask(&s, "what's TSLA at?").await.1, "HIT-memory");
-    clock.advance(Duration::from_secs(2));
+    clock.advance_by(Duration::from_secs(2));
     assert_eq!(ask(&s, "what's TSLA at?").await.1, "MISS");
     assert_eq!(upstream_calls(&m).await, 2);
     // ttl 0: never cached.

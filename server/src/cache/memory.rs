@@ -17,7 +17,7 @@ pub struct Held {
     pub weight: u32,
 }
 
-struct Expire(Arc<dyn Clock>);
+struct Expire(Clock);
 
 impl moka::Expiry<String, Arc<Held>> for Expire {
     fn expire_after_create(
@@ -34,15 +34,15 @@ impl moka::Expiry<String, Arc<Held>> for Expire {
 /// The memory tier.
 pub struct Memory {
     cache: Cache<String, Arc<Held>>,
-    clock: Arc<dyn Clock>,
+    clock: Clock,
 }
 
 impl Memory {
-    pub fn new(max_bytes: u64, clock: Arc<dyn Clock>, metrics: CacheMetrics) -> Memory {
+    pub fn new(max_bytes: u64, clock: Clock, metrics: CacheMetrics) -> Memory {
         let cache = Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|_k: &String, v: &Arc<Held>| v.weight)
-            .expire_after(Expire(Arc::clone(&clock)))
+            .expire_after(Expire(clock.clone()))
             .eviction_listener(move |_k, _v, cause| {
                 let reason = match cause {
                     RemovalCause::Expired => "expired",

@@ -27,7 +27,6 @@ use shared::Shared;
 use singleflight::Flights;
 use sqlite::{Bounds, Sqlite};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// Where an answer came from, as `X-Cache` says it.
@@ -99,7 +98,7 @@ pub struct Cache {
     shared: Option<Shared>,
     pub flights: Flights,
     pub metrics: CacheMetrics,
-    pub clock: Arc<dyn Clock>,
+    pub clock: Clock,
     /// `llm.system_prompt`'s version (part of every key).
     pub prompt_version: String,
     /// The chart-command tool schema's version (part of every key).
@@ -133,11 +132,11 @@ impl Cache {
         store_path: &Path,
         redis: Option<crate::redis::Redis>,
         registry: &prometheus::Registry,
-        clock: Arc<dyn Clock>,
+        clock: Clock,
         system_prompt: &str,
     ) -> Cache {
         let metrics = CacheMetrics::new(registry);
-        let memory = Memory::new(config.memory_max_bytes, Arc::clone(&clock), metrics.clone());
+        let memory = Memory::new(config.memory_max_bytes, clock.clone(), metrics.clone());
         let sqlite = if config.enabled {
             let path = config
                 .path
@@ -152,7 +151,7 @@ impl Cache {
                 config.write_queue,
                 config.sqlite_timeout,
                 metrics.clone(),
-                Arc::clone(&clock),
+                clock.clone(),
             ) {
                 Ok(s) => Some(s),
                 Err(e) => {

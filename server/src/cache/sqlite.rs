@@ -63,7 +63,7 @@ pub struct Sqlite {
     tx: mpsc::Sender<Msg>,
     timeout: Duration,
     metrics: CacheMetrics,
-    clock: Arc<dyn Clock>,
+    clock: Clock,
 }
 
 /// Bounds the writer enforces.
@@ -90,7 +90,7 @@ impl Sqlite {
         queue: usize,
         timeout: Duration,
         metrics: CacheMetrics,
-        clock: Arc<dyn Clock>,
+        clock: Clock,
     ) -> Result<Sqlite, String> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -100,7 +100,7 @@ impl Sqlite {
         let reader = connect(path).map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::channel(queue.max(1));
         let m = metrics.clone();
-        let c = Arc::clone(&clock);
+        let c = clock.clone();
         std::thread::Builder::new()
             .name("chartgate-cache".into())
             .spawn(move || writer_loop(writer, rx, bounds, m, c))
@@ -286,7 +286,7 @@ fn writer_loop(
     mut rx: mpsc::Receiver<Msg>,
     bounds: Bounds,
     metrics: CacheMetrics,
-    clock: Arc<dyn Clock>,
+    clock: Clock,
 ) {
     let set_size = |conn: &Connection| {
         if let Ok((n, b)) = totals(conn) {
@@ -428,7 +428,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::cache::entry::FORMAT;
-    use crate::clock::ManualClock;
+    use crate::clock::Clock;
 
     fn entry(key: &str, now: i64, ttl_ms: i64) -> Entry {
         Entry {
@@ -450,7 +450,7 @@ mod tests {
     #[tokio::test]
     async fn over_its_bound_it_drops_expired_entries_first_then_the_least_recently_used() {
         let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::starting_now());
+        let clock = Clock::starting_now();
         let metrics = CacheMetrics::new(&prometheus::Registry::new());
         let s = Sqlite::open(
             &dir.path().join("c.sqlite3"),
@@ -473,11 +473,11 @@ mod tests {
         put(entry("short", now, 1_000));
         put(entry("used", now, 60_000));
         s.flush().await;
-        clock.advance(Duration::from_secs(2));
+        clock.advance_by(Duration::from_secs(2));
         s.touch("used");
         s.touch("old");
         s.flush().await;
-        clock.advance(Duration::from_secs(1));
+        clock.advance_by(Duration::from_secs(1));
         s.touch("used");
         s.flush().await;
         // A fourth entry: `short` has expired and goes first; nothing else has to.

@@ -28,6 +28,7 @@ impl From<PipelineError> for AppError {
             "upstream_unavailable" => ErrorCode::UpstreamUnavailable,
             "stream_limit" => ErrorCode::StreamLimit,
             "interrupted" => ErrorCode::Interrupted,
+            "budget_exceeded" => ErrorCode::BudgetExceeded,
             _ => ErrorCode::UpstreamError,
         };
         let err = AppError::new(code, e.to_string());
@@ -88,13 +89,16 @@ pub async fn stream(
         control,
     )
     .await
-    .map_err(|e| {
-        state
-            .metrics
-            .sse_stream_errors
-            .with_label_values(&["too_many_streams"])
-            .inc();
-        AppError::new(ErrorCode::TooManyStreams, e.to_string()).with_retry_after(1)
+    .map_err(|e| match e {
+        pipeline::StartError::Budget(e) => AppError::from(e),
+        pipeline::StartError::TooManyStreams(e) => {
+            state
+                .metrics
+                .sse_stream_errors
+                .with_label_values(&["too_many_streams"])
+                .inc();
+            AppError::new(ErrorCode::TooManyStreams, e.to_string()).with_retry_after(1)
+        }
     })?;
     let mut res = sse_response(&state, started.log, 0);
     super::cache::set_header(&mut res, started.cache);

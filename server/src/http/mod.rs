@@ -16,6 +16,7 @@ pub mod head;
 pub mod io;
 pub mod listener;
 pub mod middleware;
+pub mod money;
 pub mod wire;
 
 use crate::state::AppState;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(handlers::ready))
         .route("/metrics", get(handlers::metrics))
         .merge(demo::routes(&state))
+        .merge(money::routes())
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .route_layer(axum::middleware::from_fn(middleware::record_route))
         .fallback(handlers::not_found)

@@ -27,7 +27,7 @@ const FAST_BUCKETS: [f64; 12] = [
 /// The HTTP route table as `(method, route template)`, mirrored from `http::router` (this module
 /// must not import axum): prefilled so request panels and rules see zeros before the first request.
 /// The observability test (`scripts/test-observability.sh`) fails when a served route is missing here.
-pub const HTTP_ROUTES: [(&str, &str); 12] = [
+pub const HTTP_ROUTES: [(&str, &str); 16] = [
     ("POST", "/api/agent/orchestrate"),
     ("POST", "/ask"),
     ("POST", "/api/agent/stream"),
@@ -40,6 +40,10 @@ pub const HTTP_ROUTES: [(&str, &str); 12] = [
     ("GET", "/api/cache/entries"),
     ("DELETE", "/api/cache/entries/{key}"),
     ("DELETE", "/api/cache"),
+    ("GET", "/api/budget"),
+    ("GET", "/api/costs/summary"),
+    ("GET", "/api/costs/recent"),
+    ("GET", "/api/alerts/deliveries"),
 ];
 
 /// The routes that answer asks (and so record `gateway_overhead_seconds`).
@@ -98,6 +102,8 @@ pub struct Metrics {
     pub redis_operations: IntCounterVec,
     pub auth_failures: IntCounterVec,
     pub rate_limit_refusals: IntCounterVec,
+    /// Budgets and alerts (`budget::metrics`).
+    pub money: crate::budget::metrics::MoneyMetrics,
 }
 
 /// The `reason` label values of `auth_failures_total`.
@@ -115,7 +121,7 @@ pub const AUTH_FAILURE_REASONS: [&str; 7] = [
 pub const RATE_LIMIT_BY: [&str; 2] = ["key", "address"];
 
 /// Redis operations (`redis_operations_total{op}`).
-pub const REDIS_OPS: [&str; 7] = [
+pub const REDIS_OPS: [&str; 9] = [
     "stream_mirror",
     "stream_read",
     "ping",
@@ -123,6 +129,8 @@ pub const REDIS_OPS: [&str; 7] = [
     "cache_get",
     "cache_set",
     "cache_del",
+    "budget_reserve",
+    "budget_settle",
 ];
 
 /// Outcomes of an SSE connection (`sse_streams_total`).
@@ -423,6 +431,7 @@ impl Metrics {
                  (key or address).",
                 &["tier", "by"],
             ),
+            money: crate::budget::metrics::MoneyMetrics::new(&r),
             registry: r,
         };
         m.prefill(chains);
@@ -655,12 +664,18 @@ mod tests {
             "http_connections_refused_total",
             "auth_failures_total",
             "rate_limit_refusals_total",
+            "budget_spend_usd",
+            "budget_limit_usd",
+            "budget_reserved_usd",
+            "budget_refusals_total",
+            "budget_downgrades_total",
+            "alert_deliveries_total",
         ] {
             assert!(families.contains(&family), "{family} missing from\n{text}");
         }
         assert_eq!(
             families.len(),
-            36,
+            42,
             "a new family needs a line above: {families:?}"
         );
         for series in [

@@ -183,6 +183,8 @@ fn saved(a: &Answer, model: &str, tier: &'static str, saved_usd: f64) {
         created_at_ms: crate::clock::unix_ms(now),
         cached: true,
         saved_usd,
+        principal: Some(a.principal.clone()),
+        user_tier: Some(a.user_tier.as_str()),
     };
     let ledger = st.ledger.clone();
     st.tasks.spawn(async move { ledger.record(entry).await });

@@ -129,6 +129,13 @@ pub enum PipelineError {
     /// The answer's task went away before it ended (shutdown deadline).
     #[error("the answer was interrupted")]
     Interrupted,
+    /// Not even the cheapest tier fits the caller's (or the global) budget now.
+    #[error("the {scope} budget for this {window} is spent; it resets in {retry_after_secs} s")]
+    BudgetExceeded {
+        scope: &'static str,
+        window: &'static str,
+        retry_after_secs: u64,
+    },
 }
 
 impl PipelineError {
@@ -146,6 +153,7 @@ impl PipelineError {
             PipelineError::Unavailable { .. } => "upstream_unavailable",
             PipelineError::StreamLimit => "stream_limit",
             PipelineError::Interrupted => "interrupted",
+            PipelineError::BudgetExceeded { .. } => "budget_exceeded",
         }
     }
 
@@ -153,6 +161,9 @@ impl PipelineError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             PipelineError::Unavailable {
+                retry_after_secs, ..
+            }
+            | PipelineError::BudgetExceeded {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
             _ => None,
@@ -179,6 +190,15 @@ pub enum Delivery {
     Whole,
 }
 
+/// Why an answer could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    TooManyStreams(#[from] TooManyStreams),
+    #[error(transparent)]
+    Budget(PipelineError),
+}
+
 /// A started answer.
 pub struct Started {
     pub log: Arc<EventLog>,
@@ -194,9 +214,11 @@ pub async fn ask(
     cache: CacheControl,
 ) -> Result<(AskOutput, CacheStatus), PipelineError> {
     let owner = owner_of(&input);
-    let started = start(state, input, request_id, owner, Delivery::Whole, cache)
-        .await
-        .map_err(|_| PipelineError::Interrupted)?;
+    let started = match start(state, input, request_id, owner, Delivery::Whole, cache).await {
+        Ok(s) => s,
+        Err(StartError::Budget(e)) => return Err(e),
+        Err(StartError::TooManyStreams(_)) => return Err(PipelineError::Interrupted),
+    };
     Ok((fold(&started.log).await?, started.cache))
 }
 
@@ -225,7 +247,9 @@ pub fn owner_of(input: &AskInput) -> String {
 
 /// Starts an answer: understands and routes it, appends `metadata` and core's own commands, and
 /// either finishes it at once (fast path) or hands the call to a tracked task. Refused only when
-/// a streamed answer would exceed `stream.max_concurrent`.
+/// a streamed answer would exceed `stream.max_concurrent`, or when the caller's budget cannot pay
+/// even the cheapest model (a model call reserves its worst case here, before anything is sent;
+/// the reservation is settled or released in the answer's task).
 pub async fn start(
     state: &AppState,
     input: AskInput,
@@ -233,7 +257,7 @@ pub async fn start(
     owner: String,
     delivery: Delivery,
     cache: CacheControl,
-) -> Result<Started, TooManyStreams> {
+) -> Result<Started, StartError> {
     let started = Instant::now();
     let cfg = &state.config;
 
@@ -247,7 +271,7 @@ pub async fn start(
     let user_tier = input.principal.tier;
     let in_flight = state.asks_in_flight();
     let t = Instant::now();
-    let decision = routing::decide(
+    let mut decision = routing::decide(
         &RouteInput {
             intent,
             has_commands: !understanding.commands.is_empty(),
@@ -279,6 +303,43 @@ pub async fn start(
         reasons = %decision.reasons_text(),
         "route decided"
     );
+
+    // budget: reserve the worst case before the call, moving down a tier when it does not fit.
+    let payer = crate::budget::Payer::new(
+        &cfg.budgets,
+        input.principal.id.clone(),
+        input.principal.user_id.clone(),
+        user_tier,
+    );
+    let reservation = if decision.path == RoutePath::Model {
+        let mut texts: Vec<&str> = vec![&cfg.llm.system_prompt, &input.query];
+        texts.extend(input.history.iter().map(|t| t.content.as_str()));
+        let prompt =
+            crate::budget::estimate_prompt_tokens(&texts, cfg.budgets.prompt_allowance_tokens);
+        match state
+            .budget
+            .reserve_route(cfg, &payer, &mut decision, prompt)
+            .await
+        {
+            Ok(r) => Some(r),
+            Err(refusal) => {
+                tracing::info!(
+                    principal = %payer.principal,
+                    scope = refusal.scope,
+                    window = refusal.window.as_str(),
+                    retry_after = refusal.retry_after_secs,
+                    "ask refused: budget"
+                );
+                return Err(StartError::Budget(PipelineError::BudgetExceeded {
+                    scope: refusal.scope,
+                    window: refusal.window.as_str(),
+                    retry_after_secs: refusal.retry_after_secs,
+                }));
+            }
+        }
+    } else {
+        None
+    };
 
     let stream_id = state.next_stream_id();
     let (log, running) = match delivery {
@@ -343,6 +404,9 @@ pub async fn start(
         request_id,
         session_id,
         user_id: input.user_id.clone(),
+        principal: payer.principal,
+        user_tier,
+        reservation,
         intent,
         flags,
         delivery,
@@ -453,6 +517,11 @@ pub(crate) struct Answer {
     request_id: String,
     session_id: String,
     user_id: Option<String>,
+    /// Who pays (budgets) and the caller's tier.
+    principal: String,
+    user_tier: crate::routing::UserTier,
+    /// The money held for the model call: settled with its cost, or released when dropped.
+    reservation: Option<crate::budget::book::Reservation>,
     intent: Intent,
     flags: EffectiveFlags,
     delivery: Delivery,

@@ -161,7 +161,7 @@ pub(super) async fn call(mut a: Answer, decision: Decision, request: ModelReques
         match attempt {
             Attempt::Answered(reply) => {
                 let (usage, cost) =
-                    settle(&a, model, tier, &decision, &request, &reply, offline).await;
+                    settle(&mut a, model, tier, &decision, &request, &reply, offline).await;
                 let kept = super::cache_step::entry(
                     &mut a,
                     reply.finish.as_deref(),
@@ -177,7 +177,7 @@ pub(super) async fn call(mut a: Answer, decision: Decision, request: ModelReques
             }
             Attempt::Broke(e, reply) => {
                 tracing::warn!(model = %model, error = %e, "model failed mid-answer");
-                settle(&a, model, tier, &decision, &request, &reply, offline).await;
+                settle(&mut a, model, tier, &decision, &request, &reply, offline).await;
                 a.fail(&e);
                 return;
             }
@@ -373,8 +373,10 @@ fn count_tool_call(a: &mut Answer, name: &str, parsed: &Parsed) {
 /// Settles a model's reply once: cost from the price table, token and cost metrics, the ledger
 /// row. A reply cut short without a usage block is settled on an estimate (about four
 /// characters per token), logged as such. The offline provider costs nothing and has no row.
+/// The answer's budget reservation is settled here with the cost (a chain that failed entirely
+/// never gets here: its reservation is released when the answer is dropped).
 async fn settle(
-    a: &Answer,
+    a: &mut Answer,
     model: &str,
     tier: &'static str,
     decision: &Decision,
@@ -385,7 +387,7 @@ async fn settle(
     if offline {
         return (Usage::default(), 0.0);
     }
-    let st = &a.state;
+    let st = a.state.clone();
     let usage = reply.usage.unwrap_or_else(|| {
         let prompt_chars = request.system_prompt.len()
             + request.query.len()
@@ -408,6 +410,17 @@ async fn settle(
         .get(model)
         .map(|p| p.cost(usage))
         .unwrap_or(0.0);
+    if let Some(r) = a.reservation.take() {
+        if cost_usd > r.amount() {
+            tracing::warn!(
+                model,
+                cost_usd,
+                reserved = r.amount(),
+                "a call cost more than its reservation"
+            );
+        }
+        r.settle(cost_usd);
+    }
     let intent = intent_str(a.intent);
     let m = &st.metrics;
     m.tokens
@@ -428,6 +441,8 @@ async fn settle(
             request_id: a.request_id.clone(),
             user_id: a.user_id.clone(),
             session_id: Some(a.session_id.clone()),
+            principal: Some(a.principal.clone()),
+            user_tier: Some(a.user_tier.as_str()),
             model: model.to_owned(),
             intent,
             tier,

@@ -203,6 +203,8 @@ pub enum Reason {
     },
     /// No model provider is configured.
     ProviderOffline,
+    /// The caller could not afford the tier's model (budgets): moved down.
+    Budget { from: ModelTier, to: ModelTier },
 }
 
 impl Reason {
@@ -214,6 +216,7 @@ impl Reason {
             Reason::UserCap { .. } => "user_cap",
             Reason::LoadShed { .. } => "load_shed",
             Reason::ProviderOffline => "provider_offline",
+            Reason::Budget { .. } => "budget",
         }
     }
 }
@@ -245,6 +248,9 @@ impl std::fmt::Display for Reason {
                 )
             }
             Reason::ProviderOffline => f.write_str("provider_offline"),
+            Reason::Budget { from, to } => {
+                write!(f, "budget={}->{}", from.as_str(), to.as_str())
+            }
         }
     }
 }
@@ -284,6 +290,18 @@ impl Decision {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(",")
+    }
+
+    /// Moves the decision down to `to` because the caller cannot afford its tier (the budget
+    /// check runs after [`decide`], against the ledger of reservations).
+    pub fn budget_downgrade(&mut self, to: ModelTier) {
+        if to != self.tier {
+            self.push(Reason::Budget {
+                from: self.tier,
+                to,
+            });
+            self.tier = to;
+        }
     }
 }
 

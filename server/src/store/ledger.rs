@@ -24,6 +24,10 @@ pub struct LedgerEntry {
     pub request_id: String,
     pub user_id: Option<String>,
     pub session_id: Option<String>,
+    /// Who paid: `user:<id>` or `addr:<ip>` (budgets).
+    pub principal: Option<String>,
+    /// The caller's tier (budgets).
+    pub user_tier: Option<&'static str>,
     pub model: String,
     pub intent: &'static str,
     pub tier: &'static str,
@@ -151,8 +155,8 @@ fn insert(conn: &mut Connection, rows: &[LedgerEntry]) -> Result<(), rusqlite::E
         let mut stmt = tx.prepare_cached(
             "INSERT INTO ledger (request_id, user_id, session_id, model, intent, tier,
                 prompt_tokens, completion_tokens, cached_tokens, cost_usd, created_at, created_at_ms,
-                cached, saved_usd)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                cached, saved_usd, principal, user_tier)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?;
         for r in rows {
             stmt.execute(params![
@@ -170,6 +174,8 @@ fn insert(conn: &mut Connection, rows: &[LedgerEntry]) -> Result<(), rusqlite::E
                 r.created_at_ms,
                 r.cached,
                 r.saved_usd,
+                r.principal,
+                r.user_tier,
             ])?;
         }
     }
@@ -219,6 +225,8 @@ mod tests {
             request_id: format!("req-{i}"),
             user_id: Some("u1".into()),
             session_id: None,
+            principal: Some("user:u1".into()),
+            user_tier: Some("standard"),
             model: "gpt-4o-mini".into(),
             intent: "general_query",
             tier: "cheap",

@@ -63,6 +63,23 @@ const MIGRATIONS: &[&str] = &[
     // the cost the hit saved.
     "ALTER TABLE ledger ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE ledger ADD COLUMN saved_usd REAL NOT NULL DEFAULT 0;",
+    // 4: budgets and alerts (budget/, alerts/): who paid (the principal, `user:<id>` or
+    // `addr:<ip>`, and its tier) and the alert delivery log (one row per attempt).
+    "ALTER TABLE ledger ADD COLUMN principal TEXT;
+    ALTER TABLE ledger ADD COLUMN user_tier TEXT;
+    CREATE INDEX ledger_by_principal_time ON ledger (principal, created_at_ms);
+    CREATE TABLE alert_deliveries (
+        id           INTEGER PRIMARY KEY,
+        alert_id     TEXT    NOT NULL,
+        kind         TEXT    NOT NULL,
+        attempt      INTEGER NOT NULL,
+        outcome      TEXT    NOT NULL,
+        status       INTEGER,
+        error        TEXT,
+        body         TEXT    NOT NULL,
+        created_at   TEXT    NOT NULL
+    );
+    CREATE INDEX alert_deliveries_by_alert ON alert_deliveries (alert_id, attempt);",
 ];
 
 /// The schema version this build migrates to.

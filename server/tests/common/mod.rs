@@ -53,7 +53,7 @@ impl TestServer {
     /// Same as `start`, with the calendar clock (cache expiry) replaced.
     pub async fn start_with_clock(
         mut config: Config,
-        clock: std::sync::Arc<dyn chartgate_server::clock::Clock>,
+        clock: chartgate_server::clock::Clock,
     ) -> TestServer {
         config.rate_limits = chartgate_server::ratelimit::RateLimitsConfig::unlimited();
         TestServer::start_full(config, None, Some(clock)).await
@@ -62,7 +62,7 @@ impl TestServer {
     async fn start_full(
         mut config: Config,
         understander: Option<Understander>,
-        clock: Option<std::sync::Arc<dyn chartgate_server::clock::Clock>>,
+        clock: Option<chartgate_server::clock::Clock>,
     ) -> TestServer {
         chartgate_server::llm::openai::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
