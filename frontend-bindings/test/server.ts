@@ -77,11 +77,13 @@ async function start(bin: string, args: string[], env: Record<string, string>, p
   };
 }
 
-/** `chartgate serve --bind 127.0.0.1:0` with `env` (`CHARTGATE_…` settings, docs/config.md), anonymous rate limit off. */
+/** `chartgate serve --bind 127.0.0.1:0` with `env` (`CHARTGATE_…` settings, docs/config.md), anonymous rate limit and prompt cache off. */
 export function startChartgate(env: Record<string, string> = {}): Promise<Process> {
   // Every test client is one anonymous loopback address: the anonymous rate limit is off unless a
-  // test sets it (the limits themselves are tested in server/tests/rate_limits.rs).
-  const limits = { CHARTGATE_RATE_LIMITS__ANONYMOUS__PER_MINUTE: "0" };
+  // test sets it (the limits themselves are tested in server/tests/rate_limits.rs). The prompt cache
+  // is off too: these tests ask the same question again and compare each answer with a fresh
+  // reference (a cache hit replays it with `cached: true` and cost 0; server/tests/cache.rs).
+  const limits = { CHARTGATE_RATE_LIMITS__ANONYMOUS__PER_MINUTE: "0", CHARTGATE_CACHE__ENABLED: "false" };
   return start(binary("chartgate"), ["serve", "--bind", "127.0.0.1:0"], { ...limits, ...env }, /http:\/\/127\.0\.0\.1:\d+/);
 }
 
