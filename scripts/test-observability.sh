@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 START=$SECONDS
-BIN_DIR=${BIN_DIR:-$ROOT/target/debug}
+BIN_DIR=${BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/debug}
 TOOLS_DIR=$ROOT/dashboards/tools
 E2E=${E2E:-1}
 E2E_TIMEOUT=${E2E_TIMEOUT:-120}
